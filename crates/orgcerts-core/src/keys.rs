@@ -1,0 +1,84 @@
+//! Admin keys: `sk-admin-` + 48 base62 characters, shown once and stored only as a SHA-256 hash.
+//!
+//! A plain SHA-256 is the right hash here: the keys carry about 285 bits of randomness, so there
+//! is nothing for a slow password hash to protect, and lookups stay one index probe.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::ids::random_base62;
+
+/// The prefix of every admin key.
+pub const ADMIN_KEY_PREFIX: &str = "sk-admin-";
+const ADMIN_KEY_RANDOM_LEN: usize = 48;
+
+/// The SHA-256 of an admin key's full text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash(pub [u8; 32]);
+
+impl KeyHash {
+    pub fn of(key: &str) -> Self {
+        Self(Sha256::digest(key.as_bytes()).into())
+    }
+
+    /// Compares in constant time, so that timing does not tell how much of a hash matched.
+    pub fn matches(&self, other: &KeyHash) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+/// A fresh admin key.
+pub fn generate_admin_key() -> String {
+    format!("{ADMIN_KEY_PREFIX}{}", random_base62(ADMIN_KEY_RANDOM_LEN))
+}
+
+/// Whether `key` has the exact form of an admin key.
+pub fn is_well_formed_admin_key(key: &str) -> bool {
+    key.strip_prefix(ADMIN_KEY_PREFIX).is_some_and(|rest| {
+        rest.len() == ADMIN_KEY_RANDOM_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// The form shown in listings: the prefix and the last four characters, never the secret.
+pub fn redact(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{ADMIN_KEY_PREFIX}****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_well_formed_and_hash_apart() {
+        let a = generate_admin_key();
+        let b = generate_admin_key();
+        assert!(is_well_formed_admin_key(&a));
+        assert!(!KeyHash::of(&a).matches(&KeyHash::of(&b)));
+        assert!(KeyHash::of(&a).matches(&KeyHash::of(&a)));
+        assert_eq!(redact(&a).len(), ADMIN_KEY_PREFIX.len() + 8);
+        assert!(redact(&a).ends_with(&a[a.len() - 4..]));
+    }
+
+    #[test]
+    fn malformed_keys_are_recognised() {
+        let good = generate_admin_key();
+        for bad in [
+            String::new(),
+            "sk-admin-".into(),
+            format!(" {good}"),
+            format!("{good} "),
+            good.replace("sk-admin-", "sk-proj-"),
+            format!("{good}x"),
+        ] {
+            assert!(!is_well_formed_admin_key(&bad), "{bad:?}");
+        }
+    }
+}

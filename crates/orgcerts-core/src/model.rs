@@ -1,0 +1,87 @@
+//! Records as the service and the stores exchange them.
+
+use crate::anchor::Anchor;
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::keys::KeyHash;
+
+/// An organization: the unit of isolation. Every other record belongs to exactly one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// An admin key as stored: its hash, never its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminKey {
+    pub id: AdminKeyId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub hash: KeyHash,
+    pub redacted_value: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Who a request acts for, established from its admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub organization_id: OrganizationId,
+    pub key_id: AdminKeyId,
+}
+
+/// A certificate to insert.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    pub id: CertificateId,
+    pub organization_id: OrganizationId,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub anchor: Anchor,
+}
+
+/// A stored certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    pub id: CertificateId,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub valid_at: i64,
+    pub expires_at: i64,
+    /// The anchor's DER; read only when asked for (`include[]=content`).
+    pub der: Option<Vec<u8>>,
+}
+
+/// A certificate with its `active` flag at the scope it was listed or toggled at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedCertificate {
+    pub certificate: CertificateRecord,
+    pub active: bool,
+}
+
+/// Where certificates are activated: the whole organization, or one of its projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Organization,
+    Project(ProjectId),
+}
+
+/// A stored project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub name: String,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+    pub external_key_id: Option<String>,
+    /// One of `PublicProjectResidency`'s values, as text.
+    pub residency: Option<String>,
+}
+
+/// A change to a project's mutable fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub external_key_id: Option<String>,
+}

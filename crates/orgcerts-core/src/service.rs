@@ -1,0 +1,363 @@
+//! The operations of the API. Each method validates its input, then lets the store apply the
+//! change atomically. Nothing here knows about HTTP or SQL.
+
+use std::sync::Arc;
+
+use crate::anchor;
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::keys::{self, KeyHash};
+use crate::model::{
+    AdminKey, CertificateRecord, NewCertificate, Organization, Principal, ProjectRecord,
+    ProjectUpdate, Scope, ScopedCertificate,
+};
+use crate::page::{Page, PageRequest};
+use crate::{Error, Result, Store, echo, unix_now};
+
+/// The longest certificate or project name, in Unicode scalar values.
+pub const MAX_NAME_CHARS: usize = 256;
+/// The most certificate ids one activation or deactivation may name.
+pub const MAX_TOGGLE_IDS: usize = 10;
+/// The default per-organization maximum of certificates (OpenAI's).
+pub const DEFAULT_MAX_CERTIFICATES_PER_ORG: u32 = 50;
+
+/// Operator settings the rules depend on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_certificates_per_org: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_certificates_per_org: DEFAULT_MAX_CERTIFICATES_PER_ORG,
+        }
+    }
+}
+
+/// The orgcerts service over one store.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    settings: Settings,
+}
+
+/// A freshly created admin key: the record, and its secret text, shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedAdminKey {
+    pub key: AdminKey,
+    pub secret: String,
+}
+
+fn check_name(field: &'static str, name: &str, allow_empty: bool) -> Result<()> {
+    let len = name.chars().count();
+    if len > MAX_NAME_CHARS {
+        return Err(Error::NameTooLong {
+            field,
+            max: MAX_NAME_CHARS,
+            len,
+        });
+    }
+    if !allow_empty && name.trim().is_empty() {
+        return Err(Error::InvalidName {
+            field,
+            reason: "must not be empty",
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::InvalidName {
+            field,
+            reason: "must not contain control characters",
+        });
+    }
+    Ok(())
+}
+
+fn parse_certificate_id(id: &str) -> Result<CertificateId> {
+    CertificateId::parse(id).ok_or_else(|| Error::CertificateNotFound { id: echo(id) })
+}
+
+fn parse_project_id(id: &str) -> Result<ProjectId> {
+    ProjectId::parse(id).ok_or_else(|| Error::ProjectNotFound { id: echo(id) })
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        Self { store, settings }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    // Organizations and admin keys.
+
+    /// Establishes who an admin key acts for. Unknown, revoked and malformed keys are all
+    /// `InvalidApiKey`, indistinguishably.
+    pub async fn authenticate(&self, key: &str) -> Result<Principal> {
+        if !keys::is_well_formed_admin_key(key) {
+            return Err(Error::InvalidApiKey);
+        }
+        let hash = KeyHash::of(key);
+        match self.store.admin_key_by_hash(&hash).await? {
+            Some(stored) if stored.revoked_at.is_none() && stored.hash.matches(&hash) => {
+                Ok(Principal {
+                    organization_id: stored.organization_id,
+                    key_id: stored.id,
+                })
+            }
+            _ => Err(Error::InvalidApiKey),
+        }
+    }
+
+    /// Creates an organization with its first admin key. `secret` is that key's text when the
+    /// operator chose it (it must be well formed); otherwise one is generated.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+        secret: Option<String>,
+    ) -> Result<(Organization, IssuedAdminKey)> {
+        check_name("name", name, false)?;
+        let now = unix_now();
+        let org = Organization {
+            id: OrganizationId::generate(),
+            name: name.to_owned(),
+            created_at: now,
+        };
+        let issued = Self::issue_key(&org.id, "Initial admin key", secret, now)?;
+        self.store.create_organization(&org, &issued.key).await?;
+        Ok((org, issued))
+    }
+
+    pub async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        self.store.list_organizations().await
+    }
+
+    /// Adds an admin key to an organization.
+    pub async fn create_admin_key(
+        &self,
+        org: &OrganizationId,
+        name: &str,
+    ) -> Result<IssuedAdminKey> {
+        check_name("name", name, false)?;
+        let issued = Self::issue_key(org, name, None, unix_now())?;
+        self.store.insert_admin_key(&issued.key).await?;
+        Ok(issued)
+    }
+
+    pub async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
+        self.store.list_admin_keys(org).await
+    }
+
+    pub async fn revoke_admin_key(&self, org: &OrganizationId, id: &str) -> Result<AdminKey> {
+        let id =
+            AdminKeyId::parse(id).ok_or_else(|| Error::AdminKeyNotFound { id: echo(id) })?;
+        self.store.revoke_admin_key(org, &id, unix_now()).await
+    }
+
+    fn issue_key(
+        org: &OrganizationId,
+        name: &str,
+        secret: Option<String>,
+        now: i64,
+    ) -> Result<IssuedAdminKey> {
+        let secret = match secret {
+            Some(s) if keys::is_well_formed_admin_key(&s) => s,
+            Some(_) => return Err(Error::InvalidApiKey),
+            None => keys::generate_admin_key(),
+        };
+        let key = AdminKey {
+            id: AdminKeyId::generate(),
+            organization_id: org.clone(),
+            name: name.to_owned(),
+            hash: KeyHash::of(&secret),
+            redacted_value: keys::redact(&secret),
+            created_at: now,
+            revoked_at: None,
+        };
+        Ok(IssuedAdminKey { key, secret })
+    }
+
+    // Certificates.
+
+    /// `uploadCertificate`.
+    pub async fn upload_certificate(
+        &self,
+        org: &OrganizationId,
+        pem: &str,
+        name: Option<String>,
+    ) -> Result<CertificateRecord> {
+        if let Some(name) = &name {
+            check_name("name", name, true)?;
+        }
+        let now = unix_now();
+        let anchor = anchor::validate(pem, now)?;
+        let cert = NewCertificate {
+            id: CertificateId::generate(),
+            organization_id: org.clone(),
+            name,
+            created_at: now,
+            anchor,
+        };
+        self.store
+            .insert_certificate(&cert, self.settings.max_certificates_per_org)
+            .await
+    }
+
+    /// `getCertificate`; the DER is read only when `include_content`.
+    pub async fn get_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &str,
+        include_content: bool,
+    ) -> Result<CertificateRecord> {
+        let cert_id = parse_certificate_id(id)?;
+        self.store
+            .certificate(org, &cert_id, include_content)
+            .await?
+            .ok_or_else(|| Error::CertificateNotFound { id: echo(id) })
+    }
+
+    /// `modifyCertificate`: only the name can change; no name leaves the certificate as it is.
+    pub async fn modify_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &str,
+        name: Option<String>,
+    ) -> Result<CertificateRecord> {
+        let cert_id = parse_certificate_id(id)?;
+        match name {
+            Some(name) => {
+                check_name("name", &name, true)?;
+                self.store
+                    .rename_certificate(org, &cert_id, Some(&name))
+                    .await
+            }
+            None => self.get_certificate(org, id, false).await,
+        }
+    }
+
+    /// `deleteCertificate`.
+    pub async fn delete_certificate(&self, org: &OrganizationId, id: &str) -> Result<CertificateId> {
+        let cert_id = parse_certificate_id(id)?;
+        self.store
+            .delete_certificate(org, &cert_id, unix_now())
+            .await?;
+        Ok(cert_id)
+    }
+
+    /// `listOrganizationCertificates` and `listProjectCertificates`.
+    pub async fn list_certificates(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<ScopedCertificate>> {
+        self.store.list_certificates(org, scope, page).await
+    }
+
+    /// The four activation / deactivation operations.
+    pub async fn set_certificates_active(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        ids: &[String],
+        active: bool,
+    ) -> Result<Vec<ScopedCertificate>> {
+        if ids.is_empty() {
+            return Err(Error::NoCertificateIds);
+        }
+        // Duplicates are folded before counting: naming one certificate twice is one change.
+        let mut unique: Vec<&str> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.contains(&id.as_str()) {
+                unique.push(id);
+            }
+        }
+        if unique.len() > MAX_TOGGLE_IDS {
+            return Err(Error::TooManyCertificateIds {
+                count: unique.len(),
+                max: MAX_TOGGLE_IDS,
+            });
+        }
+        let parsed = unique
+            .iter()
+            .map(|id| {
+                CertificateId::parse(id)
+                    .ok_or_else(|| Error::UnknownCertificateInSet { id: echo(id) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.store
+            .set_certificates_active(org, scope, &parsed, active, unix_now())
+            .await
+    }
+
+    /// Resolves a project id from a path into a scope, without reading storage: the store
+    /// refuses unknown projects inside the operation itself.
+    pub fn project_scope(id: &str) -> Result<Scope> {
+        parse_project_id(id).map(Scope::Project)
+    }
+
+    // Projects.
+
+    /// `create-project`.
+    pub async fn create_project(
+        &self,
+        org: &OrganizationId,
+        name: &str,
+        external_key_id: Option<String>,
+        residency: Option<String>,
+    ) -> Result<ProjectRecord> {
+        check_name("name", name, false)?;
+        let project = ProjectRecord {
+            id: ProjectId::generate(),
+            name: name.to_owned(),
+            created_at: unix_now(),
+            archived_at: None,
+            external_key_id,
+            residency,
+        };
+        self.store.insert_project(org, &project).await?;
+        Ok(project)
+    }
+
+    /// `retrieve-project`.
+    pub async fn retrieve_project(&self, org: &OrganizationId, id: &str) -> Result<ProjectRecord> {
+        let project_id = parse_project_id(id)?;
+        self.store
+            .project(org, &project_id)
+            .await?
+            .ok_or_else(|| Error::ProjectNotFound { id: echo(id) })
+    }
+
+    /// `list-projects`.
+    pub async fn list_projects(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+        include_archived: bool,
+    ) -> Result<Page<ProjectRecord>> {
+        self.store.list_projects(org, page, include_archived).await
+    }
+
+    /// `modify-project`.
+    pub async fn modify_project(
+        &self,
+        org: &OrganizationId,
+        id: &str,
+        update: ProjectUpdate,
+    ) -> Result<ProjectRecord> {
+        let project_id = parse_project_id(id)?;
+        if let Some(name) = &update.name {
+            check_name("name", name, false)?;
+        }
+        self.store.update_project(org, &project_id, &update).await
+    }
+
+    /// `archive-project`.
+    pub async fn archive_project(&self, org: &OrganizationId, id: &str) -> Result<ProjectRecord> {
+        let project_id = parse_project_id(id)?;
+        self.store
+            .archive_project(org, &project_id, unix_now())
+            .await
+    }
+}

@@ -1,0 +1,106 @@
+//! The storage contract. One adapter per engine implements it; the shared store test suite
+//! (`orgcerts-store`'s `suite`) is what proves each adapter right.
+//!
+//! Every rule that must hold under concurrency is the store's to enforce inside one
+//! transaction: the per-organization maximum, duplicate detection, atomic activation of a set,
+//! refusing to delete a certificate in use. The service validates everything else beforehand.
+
+use async_trait::async_trait;
+
+use crate::Result;
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::keys::KeyHash;
+use crate::model::{
+    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, ProjectUpdate,
+    Scope, ScopedCertificate,
+};
+use crate::page::{Page, PageRequest};
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Organizations and admin keys.
+
+    /// Creates an organization together with its first admin key, atomically.
+    async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()>;
+    /// All organizations, oldest first.
+    async fn list_organizations(&self) -> Result<Vec<Organization>>;
+    /// Adds a key to an existing organization (`OrganizationNotFound` otherwise).
+    async fn insert_admin_key(&self, key: &AdminKey) -> Result<()>;
+    /// The key with this hash, revoked or not.
+    async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>>;
+    /// An organization's keys, oldest first (`OrganizationNotFound` for an unknown organization).
+    async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>>;
+    /// Marks a key revoked at `at`; revoking twice keeps the first time.
+    async fn revoke_admin_key(
+        &self,
+        org: &OrganizationId,
+        id: &AdminKeyId,
+        at: i64,
+    ) -> Result<AdminKey>;
+
+    // Certificates.
+
+    /// Inserts a certificate unless the organization already holds `max` certificates
+    /// (`CertificateLimitExceeded`) or one with the same fingerprint (`CertificateAlreadyExists`).
+    async fn insert_certificate(&self, cert: &NewCertificate, max: u32) -> Result<CertificateRecord>;
+    /// A live certificate of this organization; its DER only when `with_der`.
+    async fn certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        with_der: bool,
+    ) -> Result<Option<CertificateRecord>>;
+    /// Renames a live certificate (`CertificateNotFound` otherwise).
+    async fn rename_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        name: Option<&str>,
+    ) -> Result<CertificateRecord>;
+    /// Deletes a certificate that is active nowhere (`CertificateInUse` otherwise). The record
+    /// keeps its list position, so that `after=<deleted id>` still pages on.
+    async fn delete_certificate(&self, org: &OrganizationId, id: &CertificateId, at: i64)
+    -> Result<()>;
+    /// A page of live certificates with `active` at `scope`, by (created_at, creation sequence).
+    /// `ProjectNotFound` for an unknown project, `UnknownCursor` for an `after` this organization
+    /// never had.
+    async fn list_certificates(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<ScopedCertificate>>;
+    /// Sets `active` for every id at `scope`, all or nothing: one unknown id
+    /// (`UnknownCertificateInSet`) and nothing changes. Activation for an archived project is
+    /// `ProjectArchived`; deactivation is allowed. Returns the certificates in the order given.
+    async fn set_certificates_active(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        ids: &[CertificateId],
+        active: bool,
+        at: i64,
+    ) -> Result<Vec<ScopedCertificate>>;
+
+    // Projects.
+
+    async fn insert_project(&self, org: &OrganizationId, project: &ProjectRecord) -> Result<()>;
+    async fn project(&self, org: &OrganizationId, id: &ProjectId) -> Result<Option<ProjectRecord>>;
+    /// A page of projects by creation, archived ones only when asked for.
+    async fn list_projects(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+        include_archived: bool,
+    ) -> Result<Page<ProjectRecord>>;
+    /// Changes a live project (`ProjectArchived` for an archived one).
+    async fn update_project(
+        &self,
+        org: &OrganizationId,
+        id: &ProjectId,
+        update: &ProjectUpdate,
+    ) -> Result<ProjectRecord>;
+    /// Archives a project; archiving an archived project returns it unchanged.
+    async fn archive_project(&self, org: &OrganizationId, id: &ProjectId, at: i64)
+    -> Result<ProjectRecord>;
+}
