@@ -1,7 +1,9 @@
 //! Storage adapters of orgcerts, one per engine, picked at run time by the database URL.
 //!
 //! - [`open`] turns a database URL into an `Arc<dyn Store>`;
-//! - [`SqliteStore`]: the SQLite adapter (WAL, one writer connection, a pool of readers).
+//! - [`SqliteStore`]: the SQLite adapter (WAL, one writer connection, a pool of readers);
+//! - `suite` (feature `test-suite`): the scenarios every adapter must pass, expanded into tests
+//!   by [`store_suite!`].
 //!
 //! Accepted URLs:
 //!
@@ -21,6 +23,9 @@ use std::sync::Arc;
 use orgcerts_core::Store;
 
 mod sqlite;
+#[cfg(feature = "test-suite")]
+#[doc(hidden)]
+pub mod suite;
 
 pub use sqlite::SqliteStore;
 

@@ -1,0 +1,129 @@
+//! Organizations and admin keys.
+
+use orgcerts_core::Error;
+use orgcerts_core::ids::{AdminKeyId, OrganizationId};
+use orgcerts_core::keys::KeyHash;
+use orgcerts_core::model::Organization;
+
+use super::{SharedStore, T0, admin_key};
+
+/// Organizations list oldest first; keys are found by hash and listed oldest first per
+/// organization; an unknown organization is refused.
+pub async fn organizations_and_admin_keys(store: SharedStore) {
+    let newer = Organization {
+        id: OrganizationId::generate(),
+        name: "Newer".to_owned(),
+        created_at: T0 + 10,
+    };
+    let older = Organization {
+        id: OrganizationId::generate(),
+        name: "Older".to_owned(),
+        created_at: T0,
+    };
+    let (first, secret) = admin_key(&newer.id, "Initial admin key", T0 + 10);
+    store.create_organization(&newer, &first).await.unwrap();
+    let (older_key, _) = admin_key(&older.id, "Initial admin key", T0);
+    store.create_organization(&older, &older_key).await.unwrap();
+    assert_eq!(
+        store.list_organizations().await.unwrap(),
+        vec![older.clone(), newer.clone()]
+    );
+
+    let found = store
+        .admin_key_by_hash(&KeyHash::of(&secret))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(first.clone()));
+    let nobody = orgcerts_core::keys::generate_admin_key();
+    assert_eq!(
+        store
+            .admin_key_by_hash(&KeyHash::of(&nobody))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let (second, second_secret) = admin_key(&newer.id, "CI", T0 + 20);
+    store.insert_admin_key(&second).await.unwrap();
+    assert_eq!(
+        store.list_admin_keys(&newer.id).await.unwrap(),
+        vec![first, second.clone()]
+    );
+    assert_eq!(
+        store.list_admin_keys(&older.id).await.unwrap(),
+        vec![older_key]
+    );
+    let by_hash = store
+        .admin_key_by_hash(&KeyHash::of(&second_secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (by_hash.organization_id, by_hash.name.as_str()),
+        (newer.id, "CI")
+    );
+    assert_eq!(by_hash.redacted_value, second.redacted_value);
+
+    let ghost = OrganizationId::generate();
+    let res = store.list_admin_keys(&ghost).await;
+    assert!(
+        matches!(&res, Err(Error::OrganizationNotFound { id }) if id == ghost.as_str()),
+        "{res:?}"
+    );
+    let (stray, _) = admin_key(&ghost, "stray", T0);
+    let res = store.insert_admin_key(&stray).await;
+    assert!(
+        matches!(res, Err(Error::OrganizationNotFound { .. })),
+        "{res:?}"
+    );
+    assert_eq!(store.admin_key_by_hash(&stray.hash).await.unwrap(), None);
+}
+
+/// Revoking keeps the first time; a revoked key is still found by hash (the service refuses
+/// it); unknown keys are refused.
+pub async fn admin_key_revocation(store: SharedStore) {
+    let org = Organization {
+        id: OrganizationId::generate(),
+        name: "Acme".to_owned(),
+        created_at: T0,
+    };
+    let (first, _) = admin_key(&org.id, "Initial admin key", T0);
+    store.create_organization(&org, &first).await.unwrap();
+    let (key, secret) = admin_key(&org.id, "CI", T0 + 1);
+    store.insert_admin_key(&key).await.unwrap();
+
+    let revoked = store
+        .revoke_admin_key(&org.id, &key.id, T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(T0 + 5));
+    assert_eq!(revoked.id, key.id);
+    let again = store
+        .revoke_admin_key(&org.id, &key.id, T0 + 9)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(T0 + 5),
+        "the first revocation time stays"
+    );
+
+    let found = store
+        .admin_key_by_hash(&KeyHash::of(&secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.revoked_at, Some(T0 + 5));
+    let listed = store.list_admin_keys(&org.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.revoked_at).collect::<Vec<_>>(),
+        vec![None, Some(T0 + 5)]
+    );
+
+    let unknown = AdminKeyId::generate();
+    let res = store.revoke_admin_key(&org.id, &unknown, T0).await;
+    assert!(
+        matches!(&res, Err(Error::AdminKeyNotFound { id }) if id == unknown.as_str()),
+        "{res:?}"
+    );
+}

@@ -1,0 +1,183 @@
+//! The SQLite adapter: the shared store suite on a fresh file per test, then what only a file
+//! database has (persistence, a second process, permissions, refusing foreign files).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use orgcerts_core::Store;
+use orgcerts_core::model::Scope;
+use orgcerts_core::page::Order;
+use orgcerts_store::suite::{T0, admin_key, insert_cert, insert_project, list_all, new_org};
+use orgcerts_store::{OpenError, open};
+use tempfile::TempDir;
+
+fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// A fresh store on a new file, and the directory that holds it.
+async fn fresh() -> (Arc<dyn Store>, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&url(&dir.path().join("orgcerts.db"))).await.unwrap();
+    (store, dir)
+}
+
+orgcerts_store::store_suite!(fresh());
+
+async fn open_err(url: &str) -> OpenError {
+    match open(url).await {
+        Ok(_) => panic!("{url} opened"),
+        Err(err) => err,
+    }
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("orgcerts.db"));
+    let store = open(&url).await.unwrap();
+    let org = new_org(&*store).await;
+    let cert = insert_cert(&*store, &org, T0).await;
+    let gone = insert_cert(&*store, &org, T0 + 1).await;
+    store
+        .delete_certificate(&org, &gone.id, T0 + 2)
+        .await
+        .unwrap();
+    let pid = insert_project(&*store, &org, T0).await;
+    store
+        .set_certificates_active(
+            &org,
+            &Scope::Project(pid.clone()),
+            std::slice::from_ref(&cert.id),
+            true,
+            T0,
+        )
+        .await
+        .unwrap();
+    drop(store);
+
+    let store = open(&url).await.unwrap();
+    assert_eq!(
+        store.certificate(&org, &cert.id, false).await.unwrap(),
+        Some(cert.clone())
+    );
+    assert_eq!(
+        list_all(&*store, &org, &Scope::Project(pid), Order::Asc).await,
+        vec![(cert.id.as_str().to_owned(), true)]
+    );
+    // The deleted certificate's position survives too.
+    let after_gone = store
+        .list_certificates(
+            &org,
+            &Scope::Organization,
+            &orgcerts_store::suite::page(10, Order::Desc, Some(gone.id.as_str())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after_gone.items.len(), 1);
+    assert_eq!(store.list_admin_keys(&org).await.unwrap().len(), 1);
+}
+
+/// What the `orgcerts admin-key` command does while the server runs: a second store on the
+/// same file, whose writes the first one sees at once, and the other way round.
+#[tokio::test]
+async fn two_stores_share_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("orgcerts.db"));
+    let server = open(&url).await.unwrap();
+    let cli = open(&url).await.unwrap();
+
+    let org = new_org(&*cli).await;
+    let (key, _) = admin_key(&org, "from the CLI", T0 + 1);
+    cli.insert_admin_key(&key).await.unwrap();
+    assert_eq!(
+        server.admin_key_by_hash(&key.hash).await.unwrap(),
+        Some(key.clone())
+    );
+
+    let cert = insert_cert(&*server, &org, T0).await;
+    assert!(
+        cli.certificate(&org, &cert.id, false)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    cli.revoke_admin_key(&org, &key.id, T0 + 2).await.unwrap();
+    let seen = server.admin_key_by_hash(&key.hash).await.unwrap().unwrap();
+    assert_eq!(seen.revoked_at, Some(T0 + 2));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn creates_a_private_directory_and_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("var").join("orgcerts");
+    let file = nested.join("orgcerts.db");
+    let store = open(&format!("sqlite:{}", file.display())).await.unwrap();
+    new_org(&*store).await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("var")), 0o700);
+    assert_eq!(mode(&nested), 0o700);
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&nested.join("orgcerts.db-wal")), 0o600);
+}
+
+#[tokio::test]
+async fn refuses_a_file_that_is_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "these are my notes, not a database\n".repeat(100)).unwrap();
+    let err = open_err(&url(&path)).await;
+    assert!(matches!(err, OpenError::NotADatabase { .. }), "{err:?}");
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+    // The file is left as it was.
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("these are my notes")
+    );
+
+    let err = open_err(&url(dir.path())).await;
+    assert!(matches!(err, OpenError::IsADirectory { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn refuses_a_database_from_a_newer_orgcerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orgcerts.db");
+    drop(open(&url(&path)).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = open_err(&url(&path)).await;
+    assert!(
+        matches!(
+            err,
+            OpenError::SchemaTooNew {
+                found: 99,
+                known: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn memory_urls_give_separate_throwaway_databases() {
+    let a = open("sqlite::memory:").await.unwrap();
+    let b = open("sqlite::memory:").await.unwrap();
+    new_org(&*a).await;
+    assert_eq!(a.list_organizations().await.unwrap().len(), 1);
+    assert!(b.list_organizations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn other_engines_are_refused_clearly() {
+    let err = open_err("postgres://orgcerts:hunter2@db/orgcerts").await;
+    assert!(matches!(err, OpenError::PostgresNotSupported), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"));
+    let err = open_err("mysql://db/orgcerts").await;
+    assert!(err.to_string().contains("sqlite://PATH"), "{err}");
+}
