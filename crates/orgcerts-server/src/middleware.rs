@@ -31,10 +31,8 @@ pub async fn observe(req: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", value);
     }
-    headers.insert(
-        "openai-processing-ms",
-        HeaderValue::from(elapsed.as_millis().min(u128::from(u64::MAX)) as u64),
-    );
+    let millis = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    headers.insert("openai-processing-ms", HeaderValue::from(millis));
     if status.is_client_error()
         && status != StatusCode::REQUEST_TIMEOUT
         && status != StatusCode::TOO_MANY_REQUESTS
@@ -69,6 +67,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// A handler panic becomes the generic 500; the panic message goes to the log only.
+#[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<String>()

@@ -10,7 +10,12 @@ fn actives(page: &Value) -> Vec<(String, bool)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["active"].as_bool().unwrap()))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["active"].as_bool().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -34,15 +39,24 @@ async fn organization_activation_is_idempotent_ordered_and_folds_duplicates() {
     }
     // Again: still fine, still active.
     let again = server
-        .post("/organization/certificates/activate", json!({"certificate_ids": [a]}))
+        .post(
+            "/organization/certificates/activate",
+            json!({"certificate_ids": [a]}),
+        )
         .await;
     assert_eq!(actives(again.ok()), vec![(a.clone(), true)]);
 
     let list = server.get("/organization/certificates?order=asc").await;
-    assert_eq!(actives(list.ok()), vec![(a.clone(), true), (b.clone(), true)]);
+    assert_eq!(
+        actives(list.ok()),
+        vec![(a.clone(), true), (b.clone(), true)]
+    );
 
     let off = server
-        .post("/organization/certificates/deactivate", json!({"certificate_ids": [a]}))
+        .post(
+            "/organization/certificates/deactivate",
+            json!({"certificate_ids": [a]}),
+        )
         .await;
     assert_eq!(off.ok()["object"], "organization.certificate.deactivation");
     assert_eq!(actives(&off.body), vec![(a.clone(), false)]);
@@ -100,10 +114,16 @@ async fn certificate_ids_must_name_one_to_ten_certificates() {
     // Ten distinct, one of them twice: eleven entries, ten certificates — accepted.
     let mut ten = ids[..10].to_vec();
     ten.push(ids[0].clone());
-    assert_eq!(server.post(path, json!({"certificate_ids": ten})).await.ok()["data"]
-        .as_array()
-        .unwrap()
-        .len(), 10);
+    assert_eq!(
+        server
+            .post(path, json!({"certificate_ids": ten}))
+            .await
+            .ok()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
 }
 
 #[tokio::test]
@@ -120,24 +140,43 @@ async fn project_scope_is_independent_of_organization_scope() {
             json!({"certificate_ids": [a]}),
         )
         .await;
-    assert_eq!(reply.ok()["object"], "organization.project.certificate.activation");
-    assert_eq!(reply.body["data"][0]["object"], "organization.project.certificate");
+    assert_eq!(
+        reply.ok()["object"],
+        "organization.project.certificate.activation"
+    );
+    assert_eq!(
+        reply.body["data"][0]["object"],
+        "organization.project.certificate"
+    );
     assert_eq!(actives(&reply.body), vec![(a.clone(), true)]);
 
     let p1_list = server
-        .get(&format!("/organization/projects/{p1}/certificates?order=asc"))
+        .get(&format!(
+            "/organization/projects/{p1}/certificates?order=asc"
+        ))
         .await;
     for item in p1_list.ok()["data"].as_array().unwrap() {
         assert_eq!(item["object"], "organization.project.certificate");
     }
-    assert_eq!(actives(&p1_list.body), vec![(a.clone(), true), (b.clone(), false)]);
+    assert_eq!(
+        actives(&p1_list.body),
+        vec![(a.clone(), true), (b.clone(), false)]
+    );
     let p2_list = server
-        .get(&format!("/organization/projects/{p2}/certificates?order=asc"))
+        .get(&format!(
+            "/organization/projects/{p2}/certificates?order=asc"
+        ))
         .await;
-    assert_eq!(actives(p2_list.ok()), vec![(a.clone(), false), (b.clone(), false)]);
+    assert_eq!(
+        actives(p2_list.ok()),
+        vec![(a.clone(), false), (b.clone(), false)]
+    );
     // Organization-level state is not folded into project lists, nor the reverse.
     let org_list = server.get("/organization/certificates?order=asc").await;
-    assert_eq!(actives(org_list.ok()), vec![(a.clone(), false), (b.clone(), false)]);
+    assert_eq!(
+        actives(org_list.ok()),
+        vec![(a.clone(), false), (b.clone(), false)]
+    );
 
     let off = server
         .post(
@@ -145,7 +184,10 @@ async fn project_scope_is_independent_of_organization_scope() {
             json!({"certificate_ids": [a]}),
         )
         .await;
-    assert_eq!(off.ok()["object"], "organization.project.certificate.deactivation");
+    assert_eq!(
+        off.ok()["object"],
+        "organization.project.certificate.deactivation"
+    );
     assert_eq!(actives(&off.body), vec![(a, false)]);
 }
 
@@ -175,7 +217,9 @@ async fn archived_projects_refuse_activation_but_allow_deactivation() {
         .assert_error(400, Some("project_id"), None);
     // Listing still works, and shows nothing changed.
     let list = server
-        .get(&format!("/organization/projects/{p}/certificates?order=asc"))
+        .get(&format!(
+            "/organization/projects/{p}/certificates?order=asc"
+        ))
         .await;
     assert_eq!(actives(list.ok()), vec![(a.clone(), true), (b, false)]);
     server

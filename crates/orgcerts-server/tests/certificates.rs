@@ -12,7 +12,10 @@ async fn upload_returns_the_certificate_object_with_its_validity() {
     let server = TestServer::start().await;
     let not_before = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
     let not_after = OffsetDateTime::from_unix_timestamp(4_102_444_800).unwrap(); // 2100
-    let pem = CertSpec::ca("anchor").valid(not_before, not_after).mint().cert_pem;
+    let pem = CertSpec::ca("anchor")
+        .valid(not_before, not_after)
+        .mint()
+        .cert_pem;
     let before = OffsetDateTime::now_utc().unix_timestamp();
     let reply = server
         .post(
@@ -32,14 +35,21 @@ async fn upload_returns_the_certificate_object_with_its_validity() {
         cert["certificate_details"],
         json!({"valid_at": 1_700_000_000, "expires_at": 4_102_444_800_u64})
     );
-    assert_eq!(cert.as_object().unwrap().len(), 5, "no extra fields: {cert}");
+    assert_eq!(
+        cert.as_object().unwrap().len(),
+        5,
+        "no extra fields: {cert}"
+    );
 }
 
 #[tokio::test]
 async fn name_is_null_when_none_was_given_and_names_need_not_be_unique() {
     let server = TestServer::start().await;
     let cert = server
-        .post("/organization/certificates", json!({"certificate": ca_pem("a")}))
+        .post(
+            "/organization/certificates",
+            json!({"certificate": ca_pem("a")}),
+        )
         .await;
     assert_eq!(cert.ok()["name"], json!(null));
     let a = server.upload("same").await;
@@ -51,7 +61,10 @@ async fn name_is_null_when_none_was_given_and_names_need_not_be_unique() {
 async fn legacy_content_field_is_accepted_but_not_together_with_certificate() {
     let server = TestServer::start().await;
     let legacy = server
-        .post("/organization/certificates", json!({"content": ca_pem("legacy")}))
+        .post(
+            "/organization/certificates",
+            json!({"content": ca_pem("legacy")}),
+        )
         .await;
     assert_eq!(legacy.ok()["object"], "certificate");
     let both = server
@@ -61,11 +74,18 @@ async fn legacy_content_field_is_accepted_but_not_together_with_certificate() {
         )
         .await;
     both.assert_error(400, Some("certificate"), None);
-    assert_eq!(list_len(&server).await, 1, "nothing stored by the refused upload");
+    assert_eq!(
+        list_len(&server).await,
+        1,
+        "nothing stored by the refused upload"
+    );
 }
 
 async fn list_len(server: &TestServer) -> usize {
-    server.get("/organization/certificates?limit=100").await.ok()["data"]
+    server
+        .get("/organization/certificates?limit=100")
+        .await
+        .ok()["data"]
         .as_array()
         .unwrap()
         .len()
@@ -82,7 +102,10 @@ async fn invalid_certificates_are_refused_and_change_nothing() {
             "bad der",
             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_owned(),
         ),
-        ("private key", format!("{}{}", minted.cert_pem, minted.key_pem)),
+        (
+            "private key",
+            format!("{}{}", minted.cert_pem, minted.key_pem),
+        ),
         ("key only", minted.key_pem.clone()),
         ("leaf", CertSpec::leaf("leaf").mint().cert_pem),
         (
@@ -198,7 +221,10 @@ async fn the_maximum_is_enforced_and_frees_up_on_delete() {
         ids.push(server.upload_id(&format!("c{i}")).await);
     }
     server
-        .post("/organization/certificates", json!({"certificate": ca_pem("over")}))
+        .post(
+            "/organization/certificates",
+            json!({"certificate": ca_pem("over")}),
+        )
         .await
         .assert_error(400, None, Some("certificate_limit_exceeded"));
     assert_eq!(list_len(&server).await, 3);
@@ -216,13 +242,18 @@ async fn get_includes_content_only_when_asked() {
     // Upload with CRLF line endings; the content comes back canonical.
     let crlf = minted.cert_pem.replace('\n', "\r\n");
     let id = server
-        .post("/organization/certificates", json!({"certificate": crlf, "name": "c"}))
+        .post(
+            "/organization/certificates",
+            json!({"certificate": crlf, "name": "c"}),
+        )
         .await
         .ok()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let plain = server.get(&format!("/organization/certificates/{id}")).await;
+    let plain = server
+        .get(&format!("/organization/certificates/{id}"))
+        .await;
     assert_eq!(plain.ok()["object"], "certificate");
     assert!(plain.body["certificate_details"].get("content").is_none());
     assert!(plain.body.get("active").is_none());
@@ -235,15 +266,22 @@ async fn get_includes_content_only_when_asked() {
         let reply = server
             .get(&format!("/organization/certificates/{id}?{query}"))
             .await;
-        let content = reply.ok()["certificate_details"]["content"].as_str().unwrap();
-        assert!(content.starts_with("-----BEGIN CERTIFICATE-----\n"), "{query}");
+        let content = reply.ok()["certificate_details"]["content"]
+            .as_str()
+            .unwrap();
+        assert!(
+            content.starts_with("-----BEGIN CERTIFICATE-----\n"),
+            "{query}"
+        );
         assert!(content.ends_with("-----END CERTIFICATE-----\n"));
         assert!(content.lines().all(|l| l.len() <= 64));
         let der = pem::parse(content).unwrap().into_contents();
         assert_eq!(der, minted.cert_der, "{query}");
     }
     server
-        .get(&format!("/organization/certificates/{id}?include[]=private_key"))
+        .get(&format!(
+            "/organization/certificates/{id}?include[]=private_key"
+        ))
         .await
         .assert_error(400, Some("include"), None);
 }
@@ -253,7 +291,9 @@ async fn modify_renames_and_an_empty_body_changes_nothing() {
     let server = TestServer::start().await;
     let id = server.upload_id("before").await;
     let path = format!("/organization/certificates/{id}");
-    let renamed = server.post(&path, json!({"name": "Renamed Certificate"})).await;
+    let renamed = server
+        .post(&path, json!({"name": "Renamed Certificate"}))
+        .await;
     assert_eq!(renamed.ok()["name"], "Renamed Certificate");
     assert_eq!(renamed.body["object"], "certificate");
     assert!(renamed.body.get("active").is_none());
@@ -285,9 +325,18 @@ async fn delete_answers_certificate_deleted_and_the_certificate_is_gone() {
         .await
         .unwrap();
     let reply = TestServer::reply(reply).await;
-    assert_eq!(reply.ok(), &json!({"object": "certificate.deleted", "id": id}));
-    server.get(&path).await.assert_error(404, Some("certificate_id"), None);
-    server.delete(&path).await.assert_error(404, Some("certificate_id"), None);
+    assert_eq!(
+        reply.ok(),
+        &json!({"object": "certificate.deleted", "id": id})
+    );
+    server
+        .get(&path)
+        .await
+        .assert_error(404, Some("certificate_id"), None);
+    server
+        .delete(&path)
+        .await
+        .assert_error(404, Some("certificate_id"), None);
     server
         .post(&path, json!({"name": "x"}))
         .await
@@ -306,12 +355,19 @@ async fn unknown_and_malformed_ids_are_404() {
         "..%2F..%2Fetc%2Fpasswd",
     ] {
         let path = format!("/organization/certificates/{id}");
-        server.get(&path).await.assert_error(404, Some("certificate_id"), None);
-        server.delete(&path).await.assert_error(404, Some("certificate_id"), None);
         server
-            .post(&path, json!({"name": "x"}))
+            .get(&path)
             .await
             .assert_error(404, Some("certificate_id"), None);
+        server
+            .delete(&path)
+            .await
+            .assert_error(404, Some("certificate_id"), None);
+        server.post(&path, json!({"name": "x"})).await.assert_error(
+            404,
+            Some("certificate_id"),
+            None,
+        );
     }
 }
 
@@ -323,15 +379,22 @@ async fn delete_is_refused_while_active_anywhere() {
     let path = format!("/organization/certificates/{id}");
 
     server
-        .post("/organization/certificates/activate", json!({"certificate_ids": [id]}))
+        .post(
+            "/organization/certificates/activate",
+            json!({"certificate_ids": [id]}),
+        )
         .await
         .ok();
+    server.delete(&path).await.assert_error(
+        409,
+        Some("certificate_id"),
+        Some("certificate_in_use"),
+    );
     server
-        .delete(&path)
-        .await
-        .assert_error(409, Some("certificate_id"), Some("certificate_in_use"));
-    server
-        .post("/organization/certificates/deactivate", json!({"certificate_ids": [id]}))
+        .post(
+            "/organization/certificates/deactivate",
+            json!({"certificate_ids": [id]}),
+        )
         .await
         .ok();
 
@@ -344,7 +407,10 @@ async fn delete_is_refused_while_active_anywhere() {
         .ok();
     // Archiving the project does not release the certificate: deactivate it first.
     server
-        .post(&format!("/organization/projects/{project}/archive"), json!({}))
+        .post(
+            &format!("/organization/projects/{project}/archive"),
+            json!({}),
+        )
         .await
         .ok();
     let refused = server.delete(&path).await;

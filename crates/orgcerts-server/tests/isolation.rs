@@ -13,7 +13,10 @@ async fn another_organizations_key_sees_nothing_of_the_first() {
     let cert = server.upload_id("mine").await;
     let project = server.create_project("mine").await;
     server
-        .post("/organization/certificates/activate", json!({"certificate_ids": [cert]}))
+        .post(
+            "/organization/certificates/activate",
+            json!({"certificate_ids": [cert]}),
+        )
         .await
         .ok();
     let (_, other) = server.second_org().await;
@@ -57,7 +60,11 @@ async fn another_organizations_key_sees_nothing_of_the_first() {
     .assert_error(400, Some("after"), None);
 
     for (method, path, body) in [
-        (Method::GET, format!("/organization/projects/{project}"), None),
+        (
+            Method::GET,
+            format!("/organization/projects/{project}"),
+            None,
+        ),
         (
             Method::POST,
             format!("/organization/projects/{project}"),
@@ -84,7 +91,10 @@ async fn another_organizations_key_sees_nothing_of_the_first() {
     let list = server.get("/organization/certificates").await;
     assert_eq!(list.ok()["data"][0]["active"], true);
     assert_eq!(
-        server.get(&format!("/organization/projects/{project}")).await.ok()["status"],
+        server
+            .get(&format!("/organization/projects/{project}"))
+            .await
+            .ok()["status"],
         "active"
     );
 

@@ -78,16 +78,24 @@ async fn limit_one_and_limit_hundred_and_exact_has_more() {
     let ids = upload_many(&server, 3).await;
     let (one_by_one, pages) = walk(&server, "limit=1&order=asc").await;
     assert_eq!(one_by_one, ids);
-    assert_eq!(pages, 3, "has_more is false on the page holding the last item");
+    assert_eq!(
+        pages, 3,
+        "has_more is false on the page holding the last item"
+    );
 
-    let page = server.get("/organization/certificates?limit=100&order=asc").await;
+    let page = server
+        .get("/organization/certificates?limit=100&order=asc")
+        .await;
     assert_eq!(TestServer::ids(page.ok()), ids);
     assert_eq!(page.body["has_more"], false);
 
     let exact = server.get("/organization/certificates?limit=3").await;
     assert_eq!(exact.ok()["has_more"], false);
     let after_last = server
-        .get(&format!("/organization/certificates?order=asc&after={}", ids[2]))
+        .get(&format!(
+            "/organization/certificates?order=asc&after={}",
+            ids[2]
+        ))
         .await;
     assert_eq!(
         after_last.ok(),
@@ -113,13 +121,19 @@ async fn after_a_deleted_certificate_keeps_its_position() {
         .await
         .ok();
     let asc = server
-        .get(&format!("/organization/certificates?order=asc&after={}", ids[2]))
+        .get(&format!(
+            "/organization/certificates?order=asc&after={}",
+            ids[2]
+        ))
         .await;
     assert_eq!(TestServer::ids(asc.ok()), ids[3..].to_vec());
     let desc = server
         .get(&format!("/organization/certificates?after={}", ids[2]))
         .await;
-    assert_eq!(TestServer::ids(desc.ok()), vec![ids[1].clone(), ids[0].clone()]);
+    assert_eq!(
+        TestServer::ids(desc.ok()),
+        vec![ids[1].clone(), ids[0].clone()]
+    );
 }
 
 #[tokio::test]

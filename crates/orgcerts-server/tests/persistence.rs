@@ -12,7 +12,10 @@ async fn everything_acknowledged_is_there_after_a_restart() {
     let b = first.upload_id("deleted").await;
     let project = first.create_project("kept project").await;
     first
-        .post("/organization/certificates/activate", json!({"certificate_ids": [a]}))
+        .post(
+            "/organization/certificates/activate",
+            json!({"certificate_ids": [a]}),
+        )
         .await
         .ok();
     first
@@ -23,10 +26,16 @@ async fn everything_acknowledged_is_there_after_a_restart() {
         .await
         .ok();
     first
-        .post(&format!("/organization/certificates/{a}"), json!({"name": "renamed"}))
+        .post(
+            &format!("/organization/certificates/{a}"),
+            json!({"name": "renamed"}),
+        )
         .await
         .ok();
-    first.delete(&format!("/organization/certificates/{b}")).await.ok();
+    first
+        .delete(&format!("/organization/certificates/{b}"))
+        .await
+        .ok();
     let before = first.get("/organization/certificates").await.ok().clone();
     first.stop().await;
 
@@ -34,7 +43,10 @@ async fn everything_acknowledged_is_there_after_a_restart() {
     second.key.clone_from(&first.key);
     assert_eq!(second.get("/organization/certificates").await.ok(), &before);
     assert_eq!(
-        second.get(&format!("/organization/certificates/{a}")).await.ok()["name"],
+        second
+            .get(&format!("/organization/certificates/{a}"))
+            .await
+            .ok()["name"],
         "renamed"
     );
     let project_list = second

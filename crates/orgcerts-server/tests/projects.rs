@@ -20,10 +20,19 @@ async fn create_retrieve_modify_archive() {
     assert_eq!(project["archived_at"], json!(null));
     assert!(project["created_at"].as_i64().unwrap() > 1_700_000_000);
 
-    assert_eq!(server.get(&format!("/organization/projects/{id}")).await.ok(), &project);
+    assert_eq!(
+        server
+            .get(&format!("/organization/projects/{id}"))
+            .await
+            .ok(),
+        &project
+    );
 
     let renamed = server
-        .post(&format!("/organization/projects/{id}"), json!({"name": "Project DEF"}))
+        .post(
+            &format!("/organization/projects/{id}"),
+            json!({"name": "Project DEF"}),
+        )
         .await;
     assert_eq!(renamed.ok()["name"], "Project DEF");
 
@@ -36,7 +45,10 @@ async fn create_retrieve_modify_archive() {
     assert!(at >= project["created_at"].as_i64().unwrap());
     // Archiving again returns the project unchanged.
     let again = server
-        .raw(reqwest::Method::POST, &format!("/organization/projects/{id}/archive"))
+        .raw(
+            reqwest::Method::POST,
+            &format!("/organization/projects/{id}/archive"),
+        )
         .bearer_auth(&server.key)
         .send()
         .await
@@ -44,7 +56,10 @@ async fn create_retrieve_modify_archive() {
     assert_eq!(TestServer::reply(again).await.ok(), &archived);
     // Archived projects cannot be updated.
     server
-        .post(&format!("/organization/projects/{id}"), json!({"name": "no"}))
+        .post(
+            &format!("/organization/projects/{id}"),
+            json!({"name": "no"}),
+        )
         .await
         .assert_error(400, Some("project_id"), None);
 }
@@ -57,7 +72,10 @@ async fn list_pages_and_hides_archived_unless_asked() {
         ids.push(server.create_project(&format!("p{i}")).await);
     }
     server
-        .post(&format!("/organization/projects/{}/archive", ids[1]), json!({}))
+        .post(
+            &format!("/organization/projects/{}/archive", ids[1]),
+            json!({}),
+        )
         .await
         .ok();
     let page = server.get("/organization/projects?limit=2").await;
@@ -68,10 +86,15 @@ async fn list_pages_and_hides_archived_unless_asked() {
     let next = server
         .get(&format!("/organization/projects?limit=2&after={}", ids[2]))
         .await;
-    assert_eq!(TestServer::ids(next.ok()), vec![ids[3].clone(), ids[4].clone()]);
+    assert_eq!(
+        TestServer::ids(next.ok()),
+        vec![ids[3].clone(), ids[4].clone()]
+    );
     assert_eq!(next.body["has_more"], false);
 
-    let all = server.get("/organization/projects?include_archived=true&limit=100").await;
+    let all = server
+        .get("/organization/projects?include_archived=true&limit=100")
+        .await;
     assert_eq!(TestServer::ids(all.ok()), ids);
     // An archived project still works as a cursor.
     let after_archived = server
@@ -113,7 +136,10 @@ async fn bad_project_input_is_400_and_unknown_projects_404() {
         .await
         .assert_error(400, Some("name"), None);
     server
-        .post("/organization/projects", json!({"name": "r", "residency": "MOON"}))
+        .post(
+            "/organization/projects",
+            json!({"name": "r", "residency": "MOON"}),
+        )
         .await
         .assert_error(400, Some("residency"), None);
     let with_residency = server
@@ -124,7 +150,10 @@ async fn bad_project_input_is_400_and_unknown_projects_404() {
         .await;
     assert_eq!(with_residency.ok()["residency"], "EU_STORAGE_PROCESSING");
     assert_eq!(with_residency.body["external_key_id"], "ek_1");
-    assert_eq!(TestServer::ids(server.get("/organization/projects").await.ok()).len(), 1);
+    assert_eq!(
+        TestServer::ids(server.get("/organization/projects").await.ok()).len(),
+        1
+    );
 
     for id in ["proj_aaaaaaaaaaaaaaaaaaaaaaaa", "nope"] {
         server
@@ -132,7 +161,10 @@ async fn bad_project_input_is_400_and_unknown_projects_404() {
             .await
             .assert_error(404, Some("project_id"), None);
         server
-            .post(&format!("/organization/projects/{id}"), json!({"name": "x"}))
+            .post(
+                &format!("/organization/projects/{id}"),
+                json!({"name": "x"}),
+            )
             .await
             .assert_error(404, Some("project_id"), None);
         server

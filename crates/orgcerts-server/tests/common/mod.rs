@@ -1,6 +1,6 @@
 //! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh SQLite file, driven
 //! over HTTP with reqwest.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,8 @@ pub struct TestServer {
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
+    /// Keeps the database directory alive as long as the server.
+    dir: Option<tempfile::TempDir>,
 }
 
 /// One HTTP answer.
@@ -93,7 +94,7 @@ impl TestServer {
             .expect("create organization");
         server.key = issued.secret;
         server.org_id = org.id.to_string();
-        server._dir = Some(dir);
+        server.dir = Some(dir);
         server
     }
 
@@ -129,7 +130,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
-            _dir: None,
+            dir: None,
         }
     }
 
@@ -158,7 +159,13 @@ impl TestServer {
         self.call_as(&self.key.clone(), method, path, body).await
     }
 
-    pub async fn call_as(&self, key: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+    pub async fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -211,7 +218,10 @@ impl TestServer {
     }
 
     pub async fn upload_id(&self, name: &str) -> String {
-        self.upload(name).await["id"].as_str().expect("id").to_owned()
+        self.upload(name).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     pub async fn create_project(&self, name: &str) -> String {
