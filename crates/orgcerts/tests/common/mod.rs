@@ -1,0 +1,122 @@
+//! Runs the real `orgcerts` binary against a server.
+//!
+//! `start_server()` is the one place that decides which server: today the in-memory fake from
+//! orgcerts-fake; once the real server is on this branch, it starts `orgcerts serve` on a free
+//! port with a fresh database and a provisioned admin key instead. Tests that need the server
+//! to fail on purpose call `start_fake()` and keep the fake.
+
+#![allow(dead_code, unused_imports)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+pub use orgcerts_fake::{FakeServer, Fault};
+use orgcerts_testkit::CertSpec;
+
+/// The server the behavioural tests run against.
+pub fn start_server() -> FakeServer {
+    FakeServer::start()
+}
+
+/// A server that can be told to fail: always the fake.
+pub fn start_fake() -> FakeServer {
+    FakeServer::start()
+}
+
+/// What a run of the binary left.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(self) -> String {
+        assert_eq!(
+            self.code, 0,
+            "stderr: {}\nstdout: {}",
+            self.stderr, self.stdout
+        );
+        self.stdout
+    }
+}
+
+/// `orgcerts` with the connection taken from the environment, as a user would set it, and
+/// nothing else of the caller's environment that could change the output.
+pub fn orgcerts(base_url: &str, admin_key: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orgcerts"));
+    command
+        .env_clear()
+        .env("OPENAI_BASE_URL", base_url)
+        .env("OPENAI_ADMIN_KEY", admin_key)
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `args` against `server`.
+pub fn run(server: &FakeServer, args: &[&str]) -> Run {
+    run_command(
+        orgcerts(&server.base_url(), server.admin_key()).args(args),
+        None,
+    )
+}
+
+/// Runs `args` against `server` with `input` on standard input.
+pub fn run_with_stdin(server: &FakeServer, args: &[&str], input: &str) -> Run {
+    run_command(
+        orgcerts(&server.base_url(), server.admin_key()).args(args),
+        Some(input),
+    )
+}
+
+pub fn run_command(command: &mut Command, input: Option<&str>) -> Run {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn orgcerts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(stdin);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait for orgcerts");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// A fresh, valid CA anchor in PEM.
+pub fn anchor(name: &str) -> String {
+    CertSpec::ca(name).mint().cert_pem
+}
+
+/// Uploads an anchor from stdin with the CLI and returns the new id.
+pub fn upload(server: &FakeServer, name: &str) -> String {
+    let out = run_with_stdin(
+        server,
+        &["certs", "upload", "-", "--name", name, "--json"],
+        &anchor(name),
+    )
+    .ok();
+    json(&out)["id"].as_str().expect("an id").to_owned()
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
