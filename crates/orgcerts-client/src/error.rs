@@ -14,7 +14,11 @@ pub enum Error {
     #[error("could not reach the API: {0}")]
     Transport(#[source] reqwest::Error),
     /// The API answered with a success status, but the body is not the expected JSON.
-    #[error("unexpected response from the API (HTTP {status}{}): {source}", RequestIdSuffix(.request_id.as_deref()))]
+    #[error(
+        "unexpected response from the API: HTTP {} with a body that is not the expected JSON{}: {source}",
+        .status.as_u16(),
+        RequestIdSuffix(.request_id.as_deref())
+    )]
     Decode {
         /// The response status.
         status: StatusCode,

@@ -41,3 +41,8 @@ pub use response::Response;
 
 /// The wire types, shared with the orgcerts server.
 pub use orgcerts_api as types;
+
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
