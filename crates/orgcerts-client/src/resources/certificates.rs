@@ -127,15 +127,7 @@ impl<'c> Certificates<'c> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let request = toggle_request(certificate_ids);
-        self.client
-            .call(
-                Method::POST,
-                &["organization", "certificates", "activate"],
-                &Query::default(),
-                Some(&request),
-            )
-            .await
+        self.toggle("activate", certificate_ids).await
     }
 
     /// `POST /organization/certificates/deactivate` (`deactivateOrganizationCertificates`).
@@ -147,11 +139,24 @@ impl<'c> Certificates<'c> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        self.toggle("deactivate", certificate_ids).await
+    }
+
+    // Activation and deactivation answer the same shape.
+    async fn toggle<I, S>(
+        &self,
+        action: &str,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationCertificateActivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
         let request = toggle_request(certificate_ids);
         self.client
             .call(
                 Method::POST,
-                &["organization", "certificates", "deactivate"],
+                &["organization", "certificates", action],
                 &Query::default(),
                 Some(&request),
             )
