@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Fault, anchor, builder, client, fake, server};
+use common::{Fault, TestServer, anchor, builder, client, fake, server};
 use orgcerts_client::types::UploadCertificateRequest;
 use orgcerts_client::{Client, Error, ListParams};
 

@@ -91,6 +91,27 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// What a behavioural test may know of the server it talks to: where it is and the admin key.
+///
+/// Tests written against this trait, rather than [`FakeServer`], run unchanged against any
+/// server that implements it, such as a harness around the real `orgcerts serve`.
+pub trait TestServer {
+    /// `http://HOST:PORT/v1`.
+    fn base_url(&self) -> String;
+    /// An admin key of the server's organization.
+    fn admin_key(&self) -> &str;
+}
+
+impl TestServer for FakeServer {
+    fn base_url(&self) -> String {
+        Self::base_url(self)
+    }
+
+    fn admin_key(&self) -> &str {
+        Self::admin_key(self)
+    }
+}
+
 /// A running fake on `127.0.0.1`, stopped when dropped.
 pub struct FakeServer {
     addr: SocketAddr,

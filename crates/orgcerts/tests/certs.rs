@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{anchor, json, run, run_with_stdin, start_server, upload};
+use common::{TestServer, anchor, json, run, run_with_stdin, start_server, upload};
 use orgcerts_testkit::CertSpec;
 use orgcerts_testkit::time::{Duration, OffsetDateTime};
 

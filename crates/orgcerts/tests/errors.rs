@@ -3,7 +3,8 @@
 mod common;
 
 use common::{
-    Fault, closed_port, orgcerts, run, run_command, run_with_stdin, start_fake, start_server,
+    Fault, TestServer, closed_port, orgcerts, run, run_command, run_with_stdin, start_fake,
+    start_server,
 };
 
 const API: i32 = 3;
@@ -101,7 +102,7 @@ fn server_errors_are_retried_before_failing() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let server = start_server();
+    let server = start_fake();
     for args in [
         &["certs"][..],
         &["certs", "list", "--limit", "0"],

@@ -9,11 +9,12 @@
 use std::time::Duration;
 
 use orgcerts_client::Client;
-pub use orgcerts_fake::{FakeServer, Fault};
+pub use orgcerts_fake::{FakeServer, Fault, TestServer};
 use orgcerts_testkit::CertSpec;
 
-/// The server the behavioural tests run against.
-pub fn server() -> FakeServer {
+/// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
+/// that needs the fake's controls must ask for `fake()`.
+pub fn server() -> impl TestServer {
     FakeServer::start()
 }
 
@@ -23,11 +24,11 @@ pub fn fake() -> FakeServer {
 }
 
 /// A client of `server` with short retry delays, so retry tests stay quick.
-pub fn client(server: &FakeServer) -> Client {
+pub fn client(server: &impl TestServer) -> Client {
     builder(server).build().expect("client")
 }
 
-pub fn builder(server: &FakeServer) -> orgcerts_client::ClientBuilder {
+pub fn builder(server: &impl TestServer) -> orgcerts_client::ClientBuilder {
     Client::builder()
         .api_key(server.admin_key())
         .base_url(server.base_url())

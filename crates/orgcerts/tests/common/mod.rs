@@ -10,11 +10,12 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-pub use orgcerts_fake::{FakeServer, Fault};
+pub use orgcerts_fake::{FakeServer, Fault, TestServer};
 use orgcerts_testkit::CertSpec;
 
-/// The server the behavioural tests run against.
-pub fn start_server() -> FakeServer {
+/// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
+/// that needs the fake's controls must ask for `start_fake()`.
+pub fn start_server() -> impl TestServer {
     FakeServer::start()
 }
 
@@ -57,7 +58,7 @@ pub fn orgcerts(base_url: &str, admin_key: &str) -> Command {
 }
 
 /// Runs `args` against `server`.
-pub fn run(server: &FakeServer, args: &[&str]) -> Run {
+pub fn run(server: &impl TestServer, args: &[&str]) -> Run {
     run_command(
         orgcerts(&server.base_url(), server.admin_key()).args(args),
         None,
@@ -65,7 +66,7 @@ pub fn run(server: &FakeServer, args: &[&str]) -> Run {
 }
 
 /// Runs `args` against `server` with `input` on standard input.
-pub fn run_with_stdin(server: &FakeServer, args: &[&str], input: &str) -> Run {
+pub fn run_with_stdin(server: &impl TestServer, args: &[&str], input: &str) -> Run {
     run_command(
         orgcerts(&server.base_url(), server.admin_key()).args(args),
         Some(input),
@@ -101,7 +102,7 @@ pub fn anchor(name: &str) -> String {
 }
 
 /// Uploads an anchor from stdin with the CLI and returns the new id.
-pub fn upload(server: &FakeServer, name: &str) -> String {
+pub fn upload(server: &impl TestServer, name: &str) -> String {
     let out = run_with_stdin(
         server,
         &["certs", "upload", "-", "--name", name, "--json"],
