@@ -74,7 +74,10 @@ fn first_certificate_block(text: &str) -> Result<Vec<u8>, Error> {
         .filter_map(|line| line.trim().strip_prefix("-----BEGIN "))
         .map(|rest| rest.trim_end_matches('-').trim())
         .collect();
-    if begin_labels.iter().any(|label| label.contains("PRIVATE KEY")) {
+    if begin_labels
+        .iter()
+        .any(|label| label.contains("PRIVATE KEY"))
+    {
         return Err(invalid(
             "the upload contains a private key; upload only the CA certificate, never its key.",
         ));
@@ -82,9 +85,7 @@ fn first_certificate_block(text: &str) -> Result<Vec<u8>, Error> {
     let blocks = pem::parse_many(text)
         .map_err(|err| invalid(format!("the PEM could not be read ({err}).")))?;
     if blocks.len() != begin_labels.len() {
-        return Err(invalid(
-            "the PEM has a block without a matching END line.",
-        ));
+        return Err(invalid("the PEM has a block without a matching END line."));
     }
     if let Some(other) = blocks.iter().find(|b| b.tag() != "CERTIFICATE") {
         return Err(invalid(format!(

@@ -92,7 +92,17 @@ mod tests {
 
     #[test]
     fn limits_outside_one_to_hundred_are_refused() {
-        for bad in ["0", "101", "-1", "abc", "1e9", "1.0", "", " 5", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "101",
+            "-1",
+            "abc",
+            "1e9",
+            "1.0",
+            "",
+            " 5",
+            "99999999999999999999",
+        ] {
             assert!(
                 matches!(
                     PageRequest::parse(Some(bad), None, None, Order::Desc),

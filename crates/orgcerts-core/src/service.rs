@@ -149,8 +149,7 @@ impl Service {
     }
 
     pub async fn revoke_admin_key(&self, org: &OrganizationId, id: &str) -> Result<AdminKey> {
-        let id =
-            AdminKeyId::parse(id).ok_or_else(|| Error::AdminKeyNotFound { id: echo(id) })?;
+        let id = AdminKeyId::parse(id).ok_or_else(|| Error::AdminKeyNotFound { id: echo(id) })?;
         self.store.revoke_admin_key(org, &id, unix_now()).await
     }
 
@@ -237,7 +236,11 @@ impl Service {
     }
 
     /// `deleteCertificate`.
-    pub async fn delete_certificate(&self, org: &OrganizationId, id: &str) -> Result<CertificateId> {
+    pub async fn delete_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &str,
+    ) -> Result<CertificateId> {
         let cert_id = parse_certificate_id(id)?;
         self.store
             .delete_certificate(org, &cert_id, unix_now())

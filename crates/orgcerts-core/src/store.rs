@@ -11,8 +11,8 @@ use crate::Result;
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use crate::keys::KeyHash;
 use crate::model::{
-    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, ProjectUpdate,
-    Scope, ScopedCertificate,
+    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, ProjectUpdate, Scope,
+    ScopedCertificate,
 };
 use crate::page::{Page, PageRequest};
 
@@ -42,7 +42,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a certificate unless the organization already holds `max` certificates
     /// (`CertificateLimitExceeded`) or one with the same fingerprint (`CertificateAlreadyExists`).
-    async fn insert_certificate(&self, cert: &NewCertificate, max: u32) -> Result<CertificateRecord>;
+    async fn insert_certificate(
+        &self,
+        cert: &NewCertificate,
+        max: u32,
+    ) -> Result<CertificateRecord>;
     /// A live certificate of this organization; its DER only when `with_der`.
     async fn certificate(
         &self,
@@ -59,8 +63,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<CertificateRecord>;
     /// Deletes a certificate that is active nowhere (`CertificateInUse` otherwise). The record
     /// keeps its list position, so that `after=<deleted id>` still pages on.
-    async fn delete_certificate(&self, org: &OrganizationId, id: &CertificateId, at: i64)
-    -> Result<()>;
+    async fn delete_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        at: i64,
+    ) -> Result<()>;
     /// A page of live certificates with `active` at `scope`, by (created_at, creation sequence).
     /// `ProjectNotFound` for an unknown project, `UnknownCursor` for an `after` this organization
     /// never had.
@@ -101,6 +109,10 @@ pub trait Store: Send + Sync + 'static {
         update: &ProjectUpdate,
     ) -> Result<ProjectRecord>;
     /// Archives a project; archiving an archived project returns it unchanged.
-    async fn archive_project(&self, org: &OrganizationId, id: &ProjectId, at: i64)
-    -> Result<ProjectRecord>;
+    async fn archive_project(
+        &self,
+        org: &OrganizationId,
+        id: &ProjectId,
+        at: i64,
+    ) -> Result<ProjectRecord>;
 }

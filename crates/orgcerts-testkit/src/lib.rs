@@ -3,9 +3,7 @@
 //! Start from [`CertSpec::ca`] (a valid CA anchor) and change one property to get the
 //! certificate a test needs.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use time::{Duration, OffsetDateTime};
 
 /// What to mint.

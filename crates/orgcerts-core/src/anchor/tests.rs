@@ -7,7 +7,10 @@ use crate::unix_now;
 fn assert_invalid(pem: &str, needle: &str) {
     match validate(pem, unix_now()) {
         Err(Error::InvalidCertificate(reason)) => {
-            assert!(reason.contains(needle), "{reason:?} should mention {needle:?}");
+            assert!(
+                reason.contains(needle),
+                "{reason:?} should mention {needle:?}"
+            );
         }
         other => panic!("expected InvalidCertificate({needle}), got {other:?}"),
     }

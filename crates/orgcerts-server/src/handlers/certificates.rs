@@ -1,0 +1,223 @@
+//! The ten Certificates operations of `openai-certificates.openapi.yaml`.
+
+use axum::Json;
+use axum::extract::State;
+use orgcerts_api::{
+    Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject,
+    ListCertificatesResponse, ListProjectCertificatesResponse, ModifyCertificateRequest,
+    OrganizationCertificate, OrganizationProjectCertificate, ToggleCertificatesRequest,
+    ToggleCertificatesResponse, ToggleObject, UploadCertificateRequest,
+};
+use orgcerts_core::model::{Scope, ScopedCertificate};
+use orgcerts_core::{Service, echo};
+
+use super::page_request;
+use crate::AppState;
+use crate::convert;
+use crate::error::ApiError;
+use crate::extract::{Authenticated, JsonBody, PathId, QueryParams};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// `GET /organization/certificates`
+pub async fn list_organization_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    query: QueryParams,
+) -> ApiResult<ListCertificatesResponse> {
+    let page = page_request(&query, true)?;
+    let page = state
+        .service
+        .list_certificates(&principal.organization_id, &Scope::Organization, &page)
+        .await?;
+    Ok(Json(convert::list(
+        &page,
+        convert::organization_certificate,
+        |c| &c.id,
+    )))
+}
+
+/// `POST /organization/certificates`
+pub async fn upload_certificate(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    JsonBody(body): JsonBody<UploadCertificateRequest>,
+) -> ApiResult<Certificate> {
+    let cert = state
+        .service
+        .upload_certificate(&principal.organization_id, &body.certificate, body.name)
+        .await?;
+    Ok(Json(convert::certificate(&cert)))
+}
+
+/// `GET /organization/certificates/{certificate_id}`
+pub async fn get_certificate(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(certificate_id): PathId,
+    query: QueryParams,
+) -> ApiResult<Certificate> {
+    let mut include_content = false;
+    for value in query.array("include") {
+        if value == "content" {
+            include_content = true;
+        } else {
+            return Err(ApiError::InvalidQuery {
+                param: "include",
+                message: format!(
+                    "Invalid value '{}' for include: the only supported value is 'content'.",
+                    echo(value)
+                ),
+            });
+        }
+    }
+    let cert = state
+        .service
+        .get_certificate(&principal.organization_id, &certificate_id, include_content)
+        .await?;
+    Ok(Json(convert::certificate(&cert)))
+}
+
+/// `POST /organization/certificates/{certificate_id}`
+pub async fn modify_certificate(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(certificate_id): PathId,
+    JsonBody(body): JsonBody<ModifyCertificateRequest>,
+) -> ApiResult<Certificate> {
+    let cert = state
+        .service
+        .modify_certificate(&principal.organization_id, &certificate_id, body.name)
+        .await?;
+    Ok(Json(convert::certificate(&cert)))
+}
+
+/// `DELETE /organization/certificates/{certificate_id}`
+pub async fn delete_certificate(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(certificate_id): PathId,
+) -> ApiResult<DeleteCertificateResponse> {
+    let id = state
+        .service
+        .delete_certificate(&principal.organization_id, &certificate_id)
+        .await?;
+    Ok(Json(DeleteCertificateResponse {
+        object: DeleteCertificateResponseObject::Value,
+        id: id.into_string(),
+    }))
+}
+
+async fn toggle<T>(
+    state: &AppState,
+    principal: &orgcerts_core::model::Principal,
+    scope: &Scope,
+    ids: &[String],
+    active: bool,
+    object: ToggleObject,
+    item: fn(&ScopedCertificate) -> T,
+) -> ApiResult<ToggleCertificatesResponse<T>> {
+    let toggled = state
+        .service
+        .set_certificates_active(&principal.organization_id, scope, ids, active)
+        .await?;
+    Ok(Json(ToggleCertificatesResponse {
+        object,
+        data: toggled.iter().map(item).collect(),
+        has_more: false,
+    }))
+}
+
+/// `POST /organization/certificates/activate`
+pub async fn activate_organization_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    JsonBody(body): JsonBody<ToggleCertificatesRequest>,
+) -> ApiResult<ToggleCertificatesResponse<OrganizationCertificate>> {
+    toggle(
+        &state,
+        &principal,
+        &Scope::Organization,
+        &body.certificate_ids,
+        true,
+        ToggleObject::OrganizationActivation,
+        convert::organization_certificate,
+    )
+    .await
+}
+
+/// `POST /organization/certificates/deactivate`
+pub async fn deactivate_organization_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    JsonBody(body): JsonBody<ToggleCertificatesRequest>,
+) -> ApiResult<ToggleCertificatesResponse<OrganizationCertificate>> {
+    toggle(
+        &state,
+        &principal,
+        &Scope::Organization,
+        &body.certificate_ids,
+        false,
+        ToggleObject::OrganizationDeactivation,
+        convert::organization_certificate,
+    )
+    .await
+}
+
+/// `GET /organization/projects/{project_id}/certificates`
+pub async fn list_project_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(project_id): PathId,
+    query: QueryParams,
+) -> ApiResult<ListProjectCertificatesResponse> {
+    let scope = Service::project_scope(&project_id)?;
+    let page = page_request(&query, true)?;
+    let page = state
+        .service
+        .list_certificates(&principal.organization_id, &scope, &page)
+        .await?;
+    Ok(Json(convert::list(
+        &page,
+        convert::project_certificate,
+        |c| &c.id,
+    )))
+}
+
+/// `POST /organization/projects/{project_id}/certificates/activate`
+pub async fn activate_project_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(project_id): PathId,
+    JsonBody(body): JsonBody<ToggleCertificatesRequest>,
+) -> ApiResult<ToggleCertificatesResponse<OrganizationProjectCertificate>> {
+    toggle(
+        &state,
+        &principal,
+        &Service::project_scope(&project_id)?,
+        &body.certificate_ids,
+        true,
+        ToggleObject::ProjectActivation,
+        convert::project_certificate,
+    )
+    .await
+}
+
+/// `POST /organization/projects/{project_id}/certificates/deactivate`
+pub async fn deactivate_project_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(project_id): PathId,
+    JsonBody(body): JsonBody<ToggleCertificatesRequest>,
+) -> ApiResult<ToggleCertificatesResponse<OrganizationProjectCertificate>> {
+    toggle(
+        &state,
+        &principal,
+        &Service::project_scope(&project_id)?,
+        &body.certificate_ids,
+        false,
+        ToggleObject::ProjectDeactivation,
+        convert::project_certificate,
+    )
+    .await
+}

@@ -1,0 +1,140 @@
+//! What wraps every request: request ids, timing headers, retry hints, the log line, path
+//! normalization, and the JSON answers for unknown routes, wrong methods and panics.
+
+use std::any::Any;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower::util::MapRequest;
+use tracing::Instrument;
+
+use crate::error::ApiError;
+
+/// Stamps every response with `x-request-id`, `openai-processing-ms` and, on 4xx other than
+/// 408 and 429, `x-should-retry: false` (the official SDKs otherwise retry a 409); logs one
+/// line per request inside a span that carries the request id.
+pub async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = format!("req_{:032x}", rand::random::<u128>());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    let status = response.status();
+    let elapsed = started.elapsed();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", value);
+    }
+    headers.insert(
+        "openai-processing-ms",
+        HeaderValue::from(elapsed.as_millis().min(u128::from(u64::MAX)) as u64),
+    );
+    if status.is_client_error()
+        && status != StatusCode::REQUEST_TIMEOUT
+        && status != StatusCode::TOO_MANY_REQUESTS
+    {
+        headers.insert("x-should-retry", HeaderValue::from_static("false"));
+    }
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(%method, %path, status = status.as_u16(), latency_us, "request");
+        } else {
+            tracing::info!(%method, %path, status = status.as_u16(), latency_us, "request");
+        }
+    });
+    response
+}
+
+/// The 404 for a path no route has.
+pub async fn unknown_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::UnknownRoute {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// The 405 for a known path with a method it does not have.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// A handler panic becomes the generic 500; the panic message goes to the log only.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "request handler panicked");
+    ApiError::Panic.into_response()
+}
+
+/// The router wrapped in path normalization.
+pub type NormalizePath<S> = MapRequest<S, fn(Request) -> Request>;
+
+/// Wraps `service` so that repeated slashes collapse before routing (async-openai with a
+/// trailing-slash base URL sends `/v1//organization/...`). A trailing slash is kept:
+/// `/v1/organization/certificates/` is an empty id, not the list.
+pub fn normalize_path<S>(service: S) -> NormalizePath<S> {
+    MapRequest::new(service, collapse_slashes as fn(Request) -> Request)
+}
+
+fn collapse_slashes(mut req: Request) -> Request {
+    let uri = req.uri();
+    if !uri.path().contains("//") {
+        return req;
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for c in uri.path().chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new_uri) = Uri::from_parts(parts) {
+            *req.uri_mut() = new_uri;
+        }
+    }
+    req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapses_repeated_slashes_and_keeps_the_query() {
+        let req = Request::builder()
+            .uri("/v1//organization///certificates?limit=2&include[]=content")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            collapse_slashes(req).uri().to_string(),
+            "/v1/organization/certificates?limit=2&include[]=content"
+        );
+        let req = Request::builder()
+            .uri("/v1/organization/certificates/")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            collapse_slashes(req).uri().path(),
+            "/v1/organization/certificates/"
+        );
+    }
+}

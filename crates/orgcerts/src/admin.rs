@@ -1,0 +1,134 @@
+//! Operator commands: organizations and admin keys, straight on the database. They work while
+//! a server runs on the same database (SQLite waits for the server's write lock).
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use orgcerts_core::ids::OrganizationId;
+use orgcerts_core::model::AdminKey;
+use orgcerts_core::{Service, Settings};
+use serde_json::json;
+
+use crate::DatabaseArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum OrganizationCommand {
+    /// Create an organization with its first admin key; prints
+    /// `{"organization_id": …, "admin_key": …}` (the key is shown only this once).
+    Create {
+        /// The organization's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List organizations as JSON.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminKeyCommand {
+    /// Create an admin key; prints it once, as JSON.
+    Create {
+        /// The organization the key acts for.
+        #[arg(long)]
+        organization: String,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "Admin key")]
+        name: String,
+    },
+    /// List an organization's admin keys as JSON (redacted, never the secret).
+    List {
+        /// The organization whose keys to list.
+        #[arg(long)]
+        organization: String,
+    },
+    /// Revoke an admin key: requests made with it are refused from now on.
+    Revoke {
+        /// The organization the key belongs to.
+        #[arg(long)]
+        organization: String,
+        /// The key's id (`key_…`), as shown by `admin-key list`.
+        key_id: String,
+    },
+}
+
+async fn service(database: &DatabaseArgs) -> anyhow::Result<Service> {
+    let store = orgcerts_store::open(&database.database_url).await?;
+    Ok(Service::new(store, Settings::default()))
+}
+
+fn organization_id(text: &str) -> anyhow::Result<OrganizationId> {
+    OrganizationId::parse(text)
+        .ok_or_else(|| anyhow::anyhow!("'{text}' is not an organization id (they look like org-…)"))
+}
+
+fn print(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn key_json(key: &AdminKey) -> serde_json::Value {
+    json!({
+        "id": key.id.as_str(),
+        "organization_id": key.organization_id.as_str(),
+        "name": key.name,
+        "redacted_value": key.redacted_value,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+    })
+}
+
+pub async fn run_organization(
+    database: &DatabaseArgs,
+    command: OrganizationCommand,
+) -> anyhow::Result<()> {
+    let service = service(database).await?;
+    match command {
+        OrganizationCommand::Create { name } => {
+            let (org, issued) = service.create_organization(&name, None).await?;
+            print(&json!({
+                "organization_id": org.id.as_str(),
+                "admin_key": issued.secret,
+            }))
+        }
+        OrganizationCommand::List => {
+            let orgs = service.list_organizations().await?;
+            let orgs: Vec<_> = orgs
+                .iter()
+                .map(|o| json!({"id": o.id.as_str(), "name": o.name, "created_at": o.created_at}))
+                .collect();
+            print(&json!(orgs))
+        }
+    }
+}
+
+pub async fn run_admin_key(
+    database: &DatabaseArgs,
+    command: AdminKeyCommand,
+) -> anyhow::Result<()> {
+    let service = Arc::new(service(database).await?);
+    match command {
+        AdminKeyCommand::Create { organization, name } => {
+            let issued = service
+                .create_admin_key(&organization_id(&organization)?, &name)
+                .await?;
+            let mut value = key_json(&issued.key);
+            value["admin_key"] = json!(issued.secret);
+            print(&value)
+        }
+        AdminKeyCommand::List { organization } => {
+            let keys = service
+                .list_admin_keys(&organization_id(&organization)?)
+                .await?;
+            print(&json!(keys.iter().map(key_json).collect::<Vec<_>>()))
+        }
+        AdminKeyCommand::Revoke {
+            organization,
+            key_id,
+        } => {
+            let key = service
+                .revoke_admin_key(&organization_id(&organization)?, &key_id)
+                .await?;
+            print(&key_json(&key))
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The real `orgcerts` binary: first-start bootstrap, operator commands against a running
+//! server's database, graceful shutdown, and what the logs must never contain.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_orgcerts");
+
+struct Served {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+/// Starts `orgcerts serve` on a free port and waits for its "listening" log line.
+fn serve(db_url: &str, envs: &[(&str, &str)]) -> Served {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("DATABASE_URL", db_url)
+        .env_remove("ORGCERTS_BOOTSTRAP_ADMIN_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn orgcerts serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no listening line; log so far: {log:#?}"));
+        log.push(line.clone());
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            if v["fields"]["message"] == "listening" {
+                let addr = v["fields"]["addr"].as_str().expect("addr").to_owned();
+                return Served {
+                    child,
+                    addr,
+                    lines: rx,
+                    log,
+                };
+            }
+        }
+    }
+}
+
+impl Served {
+    fn base(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Sends SIGTERM, waits for a clean exit, and returns the whole log.
+    fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+        self.log.extend(self.lines.try_iter());
+        self.log
+    }
+}
+
+fn run(args: &[&str], db_url: &str) -> Value {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .output()
+        .expect("run orgcerts");
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+async fn status_with(base: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/organization/certificates"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongside() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/nested/dir/orgcerts.sqlite3", dir.path().display());
+    let served = serve(&db, &[]);
+    let key = served
+        .log
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("sk-admin-").map(|rest| format!("sk-admin-{rest}")))
+        .expect("the bootstrap key is printed on stderr");
+    assert_eq!(status_with(&served.base(), &key).await, 200);
+
+    // Operator commands on the same database while the server runs.
+    let created = run(&["organization", "create", "--name", "Acme"], &db);
+    let org = created["organization_id"].as_str().unwrap().to_owned();
+    let acme_key = created["admin_key"].as_str().unwrap().to_owned();
+    assert!(org.starts_with("org-"));
+    assert_eq!(status_with(&served.base(), &acme_key).await, 200);
+
+    let second = run(
+        &["admin-key", "create", "--organization", &org, "--name", "ci"],
+        &db,
+    );
+    let second_key = second["admin_key"].as_str().unwrap().to_owned();
+    assert_eq!(status_with(&served.base(), &second_key).await, 200);
+
+    let listed = run(&["admin-key", "list", "--organization", &org], &db);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    for k in listed {
+        assert!(k.get("admin_key").is_none(), "listing never shows secrets");
+        assert!(k["redacted_value"].as_str().unwrap().contains("****"));
+    }
+
+    let key_id = second["id"].as_str().unwrap();
+    let revoked = run(&["admin-key", "revoke", "--organization", &org, key_id], &db);
+    assert!(revoked["revoked_at"].is_i64());
+    assert_eq!(status_with(&served.base(), &second_key).await, 401);
+    assert_eq!(status_with(&served.base(), &acme_key).await, 200);
+
+    let log = served.stop();
+    let joined = log.join("\n");
+    assert!(joined.contains("\"stopped\""), "{joined}");
+    // Apart from the one bootstrap banner, no key ever reaches the log.
+    let banner_lines = log.iter().filter(|l| l.contains("sk-admin-")).count();
+    assert_eq!(banner_lines, 1, "{joined}");
+    assert!(!joined.contains(&acme_key) && !joined.contains(&second_key));
+    // One structured line per request, with its request id.
+    let request_lines: Vec<Value> = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request")
+        .collect();
+    assert_eq!(request_lines.len(), 5);
+    for line in &request_lines {
+        assert!(line["span"]["request_id"].as_str().unwrap().starts_with("req_"));
+        assert_eq!(line["fields"]["path"], "/v1/organization/certificates");
+        assert!(line["fields"]["status"].is_u64());
+        assert!(line["fields"]["latency_us"].is_u64());
+    }
+}
+
+#[tokio::test]
+async fn the_bootstrap_key_variable_is_used_on_an_empty_database_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let chosen = format!("sk-admin-{}", "k".repeat(48));
+    let served = serve(&db, &[("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &chosen)]);
+    assert_eq!(status_with(&served.base(), &chosen).await, 200);
+    let log = served.stop();
+    assert!(!log.join("\n").contains(&chosen), "a chosen key is not echoed");
+
+    // Restarted with another key: the database has an organization, so nothing changes.
+    let other = format!("sk-admin-{}", "z".repeat(48));
+    let served = serve(&db, &[("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &other)]);
+    assert_eq!(status_with(&served.base(), &chosen).await, 200);
+    assert_eq!(status_with(&served.base(), &other).await, 401);
+    served.stop();
+
+    // A malformed bootstrap key on an empty database is a clear start-up error.
+    let empty = format!("sqlite://{}/empty.sqlite3", dir.path().display());
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &empty)
+        .env("ORGCERTS_BOOTSTRAP_ADMIN_KEY", "not-a-key")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ORGCERTS_BOOTSTRAP_ADMIN_KEY"));
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_clear_start_up_error() {
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", "mysql://localhost/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sqlite"), "names the accepted schemes: {stderr}");
+}
