@@ -66,7 +66,10 @@ impl Served {
     /// Sends SIGTERM, waits for a clean exit, and returns the whole log.
     fn stop(mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         assert!(status.success());
         let exit = self.child.wait().expect("wait");
         assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
@@ -103,12 +106,19 @@ async fn status_with(base: &str, key: &str) -> u16 {
 #[tokio::test]
 async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongside() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/nested/dir/orgcerts.sqlite3", dir.path().display());
+    let db = format!(
+        "sqlite://{}/nested/dir/orgcerts.sqlite3",
+        dir.path().display()
+    );
     let served = serve(&db, &[]);
     let key = served
         .log
         .iter()
-        .find_map(|l| l.trim().strip_prefix("sk-admin-").map(|rest| format!("sk-admin-{rest}")))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("sk-admin-")
+                .map(|rest| format!("sk-admin-{rest}"))
+        })
         .expect("the bootstrap key is printed on stderr");
     assert_eq!(status_with(&served.base(), &key).await, 200);
 
@@ -120,7 +130,14 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
     assert_eq!(status_with(&served.base(), &acme_key).await, 200);
 
     let second = run(
-        &["admin-key", "create", "--organization", &org, "--name", "ci"],
+        &[
+            "admin-key",
+            "create",
+            "--organization",
+            &org,
+            "--name",
+            "ci",
+        ],
         &db,
     );
     let second_key = second["admin_key"].as_str().unwrap().to_owned();
@@ -135,7 +152,10 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
     }
 
     let key_id = second["id"].as_str().unwrap();
-    let revoked = run(&["admin-key", "revoke", "--organization", &org, key_id], &db);
+    let revoked = run(
+        &["admin-key", "revoke", "--organization", &org, key_id],
+        &db,
+    );
     assert!(revoked["revoked_at"].is_i64());
     assert_eq!(status_with(&served.base(), &second_key).await, 401);
     assert_eq!(status_with(&served.base(), &acme_key).await, 200);
@@ -155,7 +175,12 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
         .collect();
     assert_eq!(request_lines.len(), 5);
     for line in &request_lines {
-        assert!(line["span"]["request_id"].as_str().unwrap().starts_with("req_"));
+        assert!(
+            line["span"]["request_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("req_")
+        );
         assert_eq!(line["fields"]["path"], "/v1/organization/certificates");
         assert!(line["fields"]["status"].is_u64());
         assert!(line["fields"]["latency_us"].is_u64());
@@ -170,7 +195,10 @@ async fn the_bootstrap_key_variable_is_used_on_an_empty_database_only() {
     let served = serve(&db, &[("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &chosen)]);
     assert_eq!(status_with(&served.base(), &chosen).await, 200);
     let log = served.stop();
-    assert!(!log.join("\n").contains(&chosen), "a chosen key is not echoed");
+    assert!(
+        !log.join("\n").contains(&chosen),
+        "a chosen key is not echoed"
+    );
 
     // Restarted with another key: the database has an organization, so nothing changes.
     let other = format!("sk-admin-{}", "z".repeat(48));
@@ -199,5 +227,8 @@ fn an_unknown_database_scheme_is_a_clear_start_up_error() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("sqlite"), "names the accepted schemes: {stderr}");
+    assert!(
+        stderr.contains("sqlite"),
+        "names the accepted schemes: {stderr}"
+    );
 }

@@ -12,10 +12,80 @@ use orgcerts_client::Client;
 pub use orgcerts_fake::{FakeServer, Fault, TestServer};
 use orgcerts_testkit::CertSpec;
 
+pub struct RealServer {
+    base_url: String,
+    key: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer for RealServer {
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+    fn admin_key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
 /// that needs the fake's controls must ask for `fake()`.
 pub fn server() -> impl TestServer {
-    FakeServer::start()
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = orgcerts_store::open(&url).await.unwrap();
+            let service = std::sync::Arc::new(orgcerts_core::Service::new(
+                store,
+                orgcerts_core::Settings {
+                    max_certificates_per_org: 50,
+                },
+            ));
+            let (_, issued) = service
+                .create_organization("Client tests", None)
+                .await
+                .unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let app = orgcerts_server::app(orgcerts_server::AppState {
+                service,
+                max_body_bytes: orgcerts_server::DEFAULT_MAX_BODY_BYTES,
+            });
+            ready_tx.send((addr, issued.secret)).unwrap();
+            orgcerts_server::run(listener, app, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let (addr, key) = ready_rx.recv().unwrap();
+    RealServer {
+        base_url: format!("http://{addr}/v1"),
+        key,
+        stop: Some(stop),
+        thread: Some(thread),
+        _dir: dir,
+    }
 }
 
 /// A server that can fail on purpose: always the fake.

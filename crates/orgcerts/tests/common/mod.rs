@@ -13,10 +13,67 @@ use std::process::{Command, Output, Stdio};
 pub use orgcerts_fake::{FakeServer, Fault, TestServer};
 use orgcerts_testkit::CertSpec;
 
+/// The real `orgcerts serve` on a free port, over a fresh SQLite file, stopped when dropped.
+pub struct RealServer {
+    child: std::process::Child,
+    base_url: String,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer for RealServer {
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+    fn admin_key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
 /// that needs the fake's controls must ask for `start_fake()`.
 pub fn start_server() -> impl TestServer {
-    FakeServer::start()
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = format!(
+        "sk-admin-{}",
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgcerts"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/orgcerts.sqlite3", dir.path().display()),
+        )
+        .env("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn orgcerts serve");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("a listening line").expect("a log line");
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if value["fields"]["message"] == "listening" {
+            break value["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    RealServer {
+        child,
+        base_url: format!("http://{addr}/v1"),
+        key,
+        _dir: dir,
+    }
 }
 
 /// A server that can be told to fail: always the fake.
@@ -109,7 +166,8 @@ pub fn upload(server: &impl TestServer, name: &str) -> String {
         &anchor(name),
     )
     .ok();
-    json(&out)["id"].as_str().expect("an id").to_owned()
+    let id = json(&out)["id"].as_str().expect("an id").to_owned();
+    id
 }
 
 pub fn json(text: &str) -> serde_json::Value {

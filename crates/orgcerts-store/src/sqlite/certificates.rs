@@ -1,0 +1,358 @@
+//! Certificates: insert under the per-organization maximum, get, rename, delete, list and
+//! activation at organization or project level.
+
+use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
+use orgcerts_core::model::{CertificateRecord, NewCertificate, Scope, ScopedCertificate};
+use orgcerts_core::page::{Page, PageRequest};
+use orgcerts_core::{Error, Result, echo};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+
+use super::{SqlResult, keys, keyset, overfetch};
+
+/// The columns [`record_from_row`] reads, in its order.
+const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CertificateRecord> {
+    Ok(CertificateRecord {
+        id: CertificateId::from_stored(row.get(0)?),
+        name: row.get(1)?,
+        created_at: row.get(2)?,
+        valid_at: row.get(3)?,
+        expires_at: row.get(4)?,
+        der: None,
+    })
+}
+
+fn not_found(id: &CertificateId) -> Error {
+    Error::CertificateNotFound {
+        id: echo(id.as_str()),
+    }
+}
+
+/// The live certificate of this organization with this fingerprint, if any.
+fn live_with_fingerprint(
+    conn: &Connection,
+    org: &OrganizationId,
+    fingerprint: &[u8; 32],
+) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT id FROM certificates \
+         WHERE organization_id = ?1 AND fingerprint = ?2 AND deleted_at IS NULL",
+    )
+    .sql()?
+    .query_row(params![org.as_str(), fingerprint], |row| row.get(0))
+    .optional()
+    .sql()
+}
+
+fn already_exists(existing_id: &str) -> Error {
+    Error::CertificateAlreadyExists {
+        existing_id: echo(existing_id),
+    }
+}
+
+/// Whether `err` is the live-fingerprint unique index refusing a row.
+fn is_duplicate_fingerprint(err: &rusqlite::Error) -> bool {
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, Some(message))
+            if e.code == ErrorCode::ConstraintViolation
+                && message.contains("certificates.fingerprint")
+    )
+}
+
+pub(super) fn insert(
+    conn: &Connection,
+    cert: &NewCertificate,
+    max: u32,
+) -> Result<CertificateRecord> {
+    let org = &cert.organization_id;
+    keys::require_organization(conn, org)?;
+    // A duplicate is reported even when the organization is full: "already uploaded as X"
+    // is the more useful answer to a repeated upload.
+    if let Some(existing) = live_with_fingerprint(conn, org, &cert.anchor.fingerprint)? {
+        return Err(already_exists(&existing));
+    }
+    // The maximum as one conditional update: the form that also holds under concurrent
+    // transactions on engines with row locks.
+    let counted = conn
+        .prepare_cached(
+            "UPDATE organizations SET certificate_count = certificate_count + 1 \
+             WHERE id = ?1 AND certificate_count < ?2",
+        )
+        .sql()?
+        .execute(params![org.as_str(), max])
+        .sql()?;
+    if counted == 0 {
+        return Err(Error::CertificateLimitExceeded { max });
+    }
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO certificates \
+             (id, organization_id, name, created_at, valid_at, expires_at, fingerprint, der) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .sql()?
+        .execute(params![
+            cert.id.as_str(),
+            org.as_str(),
+            cert.name,
+            cert.created_at,
+            cert.anchor.valid_at,
+            cert.anchor.expires_at,
+            cert.anchor.fingerprint,
+            cert.anchor.der,
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(err) if is_duplicate_fingerprint(&err) => {
+            // Unreachable while the check above runs in the same transaction; kept so that a
+            // duplicate can never surface as a storage failure.
+            let existing = live_with_fingerprint(conn, org, &cert.anchor.fingerprint)?;
+            return Err(already_exists(existing.as_deref().unwrap_or_default()));
+        }
+        Err(err) => return Err(super::storage(err)),
+    }
+    Ok(CertificateRecord {
+        id: cert.id.clone(),
+        name: cert.name.clone(),
+        created_at: cert.created_at,
+        valid_at: cert.anchor.valid_at,
+        expires_at: cert.anchor.expires_at,
+        der: None,
+    })
+}
+
+pub(super) fn get(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: &CertificateId,
+    with_der: bool,
+) -> Result<Option<CertificateRecord>> {
+    // Two statements rather than one with a flag, so that the DER is not read unless wanted.
+    let der_column = if with_der { "der" } else { "NULL" };
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, {der_column} FROM certificates \
+         WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"
+    ))
+    .sql()?
+    .query_row(params![id.as_str(), org.as_str()], |row| {
+        Ok(CertificateRecord {
+            der: row.get(5)?,
+            ..record_from_row(row)?
+        })
+    })
+    .optional()
+    .sql()
+}
+
+pub(super) fn rename(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: &CertificateId,
+    name: Option<&str>,
+) -> Result<CertificateRecord> {
+    conn.prepare_cached(&format!(
+        "UPDATE certificates SET name = ?3 \
+         WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL \
+         RETURNING {COLUMNS}"
+    ))
+    .sql()?
+    .query_row(params![id.as_str(), org.as_str(), name], record_from_row)
+    .optional()
+    .sql()?
+    .ok_or_else(|| not_found(id))
+}
+
+pub(super) fn delete(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: &CertificateId,
+    at: i64,
+) -> Result<()> {
+    let active: Option<bool> = conn
+        .prepare_cached(
+            "SELECT active FROM certificates \
+             WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL",
+        )
+        .sql()?
+        .query_row(params![id.as_str(), org.as_str()], |row| row.get(0))
+        .optional()
+        .sql()?;
+    let in_use = match active {
+        None => return Err(not_found(id)),
+        Some(true) => true,
+        // Archived projects count too: their activations are still recorded.
+        Some(false) => conn
+            .prepare_cached("SELECT 1 FROM project_certificates WHERE certificate_id = ?1")
+            .sql()?
+            .exists([id.as_str()])
+            .sql()?,
+    };
+    if in_use {
+        return Err(Error::CertificateInUse {
+            id: echo(id.as_str()),
+        });
+    }
+    // The row stays, without its DER, so that `after=<this id>` keeps its position.
+    conn.prepare_cached(
+        "UPDATE certificates SET deleted_at = ?2, der = NULL, active = 0 WHERE id = ?1",
+    )
+    .sql()?
+    .execute(params![id.as_str(), at])
+    .sql()?;
+    conn.prepare_cached(
+        "UPDATE organizations SET certificate_count = certificate_count - 1 WHERE id = ?1",
+    )
+    .sql()?
+    .execute([org.as_str()])
+    .sql()?;
+    Ok(())
+}
+
+/// `ProjectNotFound` unless the project is this organization's; `Some(archived_at)` otherwise.
+fn project_archived_at(
+    conn: &Connection,
+    org: &OrganizationId,
+    project: &ProjectId,
+) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT archived_at FROM projects WHERE id = ?1 AND organization_id = ?2")
+        .sql()?
+        .query_row(params![project.as_str(), org.as_str()], |row| row.get(0))
+        .optional()
+        .sql()?
+        .ok_or_else(|| Error::ProjectNotFound {
+            id: echo(project.as_str()),
+        })
+}
+
+/// The position `(created_at, seq)` of `after` among every certificate this organization ever
+/// had, deleted ones included.
+fn cursor(conn: &Connection, org: &OrganizationId, after: &str) -> Result<(i64, i64)> {
+    conn.prepare_cached(
+        "SELECT created_at, seq FROM certificates WHERE id = ?1 AND organization_id = ?2",
+    )
+    .sql()?
+    .query_row(params![after, org.as_str()], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+    .optional()
+    .sql()?
+    .ok_or_else(|| Error::UnknownCursor { value: echo(after) })
+}
+
+/// One indexed statement (`certificates_live_by_creation`) for every page, however deep.
+pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope) -> String {
+    // Project level: every live certificate of the organization, active when the project has
+    // it (organization-level activation is not folded in; contract.md, "Lists and pagination").
+    let active = match scope {
+        Scope::Organization => "c.active",
+        Scope::Project(_) => {
+            "EXISTS (SELECT 1 FROM project_certificates pc \
+             WHERE pc.project_id = ?5 AND pc.certificate_id = c.id)"
+        }
+    };
+    format!(
+        "SELECT {COLUMNS}, {active} FROM certificates c \
+         WHERE c.organization_id = ?1 AND c.deleted_at IS NULL \
+         AND (c.created_at, c.seq) {cmp} (?2, ?3) \
+         ORDER BY c.created_at {dir}, c.seq {dir} LIMIT ?4"
+    )
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    org: &OrganizationId,
+    scope: &Scope,
+    page: &PageRequest,
+) -> Result<Page<ScopedCertificate>> {
+    if let Scope::Project(project) = scope {
+        project_archived_at(conn, org, project)?;
+    }
+    let (cmp, dir, start) = keyset(page.order);
+    let (created_at, seq) = match &page.after {
+        Some(after) => cursor(conn, org, after)?,
+        None => start,
+    };
+    let sql = list_sql(cmp, dir, scope);
+    let mut statement = conn.prepare_cached(&sql).sql()?;
+    let limit = overfetch(page);
+    let to_scoped = |row: &Row<'_>| {
+        Ok(ScopedCertificate {
+            certificate: record_from_row(row)?,
+            active: row.get(5)?,
+        })
+    };
+    let rows = match scope {
+        Scope::Organization => statement
+            .query_map(params![org.as_str(), created_at, seq, limit], to_scoped)
+            .sql()?
+            .collect::<rusqlite::Result<Vec<_>>>(),
+        Scope::Project(project) => statement
+            .query_map(
+                params![org.as_str(), created_at, seq, limit, project.as_str()],
+                to_scoped,
+            )
+            .sql()?
+            .collect::<rusqlite::Result<Vec<_>>>(),
+    }
+    .sql()?;
+    Ok(Page::from_overfetch(rows, page.limit))
+}
+
+pub(super) fn set_active(
+    conn: &Connection,
+    org: &OrganizationId,
+    scope: &Scope,
+    ids: &[CertificateId],
+    active: bool,
+    at: i64,
+) -> Result<Vec<ScopedCertificate>> {
+    if let Scope::Project(project) = scope {
+        // Deactivation stays allowed on an archived project, to clean up.
+        if project_archived_at(conn, org, project)?.is_some() && active {
+            return Err(Error::ProjectArchived {
+                id: echo(project.as_str()),
+            });
+        }
+    }
+    // Every id is checked before anything changes: one unknown id and nothing does.
+    let mut records = Vec::with_capacity(ids.len());
+    for id in ids {
+        let record = get(conn, org, id, false)?.ok_or_else(|| Error::UnknownCertificateInSet {
+            id: echo(id.as_str()),
+        })?;
+        records.push(record);
+    }
+    for id in ids {
+        match (scope, active) {
+            (Scope::Organization, _) => conn
+                .prepare_cached("UPDATE certificates SET active = ?2 WHERE id = ?1")
+                .sql()?
+                .execute(params![id.as_str(), active]),
+            // Re-activating keeps the first activation time.
+            (Scope::Project(project), true) => conn
+                .prepare_cached(
+                    "INSERT INTO project_certificates (project_id, certificate_id, activated_at) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                )
+                .sql()?
+                .execute(params![project.as_str(), id.as_str(), at]),
+            (Scope::Project(project), false) => conn
+                .prepare_cached(
+                    "DELETE FROM project_certificates \
+                     WHERE project_id = ?1 AND certificate_id = ?2",
+                )
+                .sql()?
+                .execute(params![project.as_str(), id.as_str()]),
+        }
+        .sql()?;
+    }
+    Ok(records
+        .into_iter()
+        .map(|certificate| ScopedCertificate {
+            certificate,
+            active,
+        })
+        .collect())
+}
