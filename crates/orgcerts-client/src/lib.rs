@@ -1,1 +1,48 @@
-//! (filled in by its own change)
+//! A Rust client for OpenAI's Admin API for mTLS certificates and projects, which works the
+//! same against OpenAI (`https://api.openai.com/v1`) and against an orgcerts server.
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use orgcerts_client::{Client, ListParams};
+//!
+//! # async fn run() -> orgcerts_client::Result<()> {
+//! // OPENAI_ADMIN_KEY, and OPENAI_BASE_URL for another server than OpenAI's.
+//! let client = Client::from_env()?;
+//! let page = client.admin().organization().certificates().list(&ListParams::new()).await?;
+//! // Follows `last_id` page after page, like the official SDKs' auto-pagination.
+//! let mut certificates = page.into_stream();
+//! while let Some(certificate) = certificates.try_next().await? {
+//!     println!("{} active={}", certificate.id, certificate.active);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The request and response types are those of the server, re-exported as [`types`].
+
+mod client;
+mod config;
+mod error;
+mod page;
+mod params;
+mod resources;
+mod response;
+mod retry;
+
+pub use client::Client;
+pub use config::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    ENV_ADMIN_KEY, ENV_BASE_URL, ENV_ORGANIZATION,
+};
+pub use error::{ApiError, Error, Result};
+pub use page::CursorPage;
+pub use params::{CertificateInclude, ListParams, ListProjectsParams, Order};
+pub use resources::{Admin, Certificates, Organization, ProjectCertificates, Projects};
+pub use response::Response;
+
+/// The wire types, shared with the orgcerts server.
+pub use orgcerts_api as types;
+
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

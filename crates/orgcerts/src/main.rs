@@ -1,10 +1,11 @@
 //! The `orgcerts` command line.
 
 mod admin;
+mod remote;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use orgcerts_server::serve::{ServeArgs, init_logging};
 
 /// The default database: an SQLite file created on first start.
@@ -12,7 +13,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://orgcerts-data/orgcerts.sqlite3"
 
 /// Organization certificate management for mutual TLS, speaking OpenAI's Admin API.
 #[derive(Debug, Parser)]
-#[command(name = "orgcerts", version, about, propagate_version = true)]
+#[command(name = "orgcerts", version, about, propagate_version = true, after_help = remote::EXIT_CODES_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,6 +51,15 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminKeyCommand,
     },
+    /// Manage the organization's mTLS certificates over the API: list, upload, get, rename, delete, activate
+    Certs(remote::CertsArgs),
+    /// Manage the organization's projects over the API: list, create, get, rename, archive
+    Projects(remote::ProjectsArgs),
+    /// Print a shell completion script, e.g. `orgcerts completions bash > /etc/bash_completion.d/orgcerts`
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
@@ -67,6 +77,11 @@ async fn main() -> ExitCode {
             admin::run_organization(&database, command).await
         }
         Command::AdminKey { database, command } => admin::run_admin_key(&database, command).await,
+        Command::Certs(args) => return remote::exit_code(remote::run_certs(args).await),
+        Command::Projects(args) => return remote::exit_code(remote::run_projects(args).await),
+        Command::Completions { shell } => {
+            return remote::exit_code(remote::print_completions(shell, &mut Cli::command()));
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,242 @@
+use orgcerts_api::{
+    Certificate, DeleteCertificateResponse, ModifyCertificateRequest, OrganizationCertificate,
+    OrganizationCertificateActivationResponse, OrganizationCertificateDeactivationResponse,
+    OrganizationProjectCertificate, OrganizationProjectCertificateActivationResponse,
+    OrganizationProjectCertificateDeactivationResponse, ToggleCertificatesRequest,
+    UploadCertificateRequest,
+};
+use reqwest::Method;
+
+use crate::client::require_id;
+use crate::page::PageRequest;
+use crate::params::Query;
+use crate::{CertificateInclude, Client, CursorPage, ListParams, Response, Result};
+
+/// The organization's certificates: `client.admin().organization().certificates()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Certificates<'c> {
+    client: &'c Client,
+}
+
+fn toggle_request<I, S>(certificate_ids: I) -> ToggleCertificatesRequest
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    ToggleCertificatesRequest {
+        certificate_ids: certificate_ids.into_iter().map(Into::into).collect(),
+    }
+}
+
+impl<'c> Certificates<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Self { client }
+    }
+
+    /// `GET /organization/certificates` (`listOrganizationCertificates`): one page of the
+    /// organization's certificates, each with its organization-level `active` flag.
+    pub async fn list(&self, params: &ListParams) -> Result<CursorPage<OrganizationCertificate>> {
+        PageRequest::new(
+            self.client,
+            &["organization", "certificates"],
+            params.to_query(),
+        )
+        .fetch()
+        .await
+    }
+
+    /// `POST /organization/certificates` (`uploadCertificate`): uploads a trust anchor. It is
+    /// not activated.
+    pub async fn create(
+        &self,
+        request: &UploadCertificateRequest,
+    ) -> Result<Response<Certificate>> {
+        self.client
+            .call(
+                Method::POST,
+                &["organization", "certificates"],
+                &Query::default(),
+                Some(request),
+            )
+            .await
+    }
+
+    /// `GET /organization/certificates/{certificate_id}` (`getCertificate`); with
+    /// [`CertificateInclude::Content`] the answer carries the PEM.
+    pub async fn retrieve(
+        &self,
+        certificate_id: &str,
+        include: &[CertificateInclude],
+    ) -> Result<Response<Certificate>> {
+        let id = require_id("certificate_id", certificate_id)?;
+        let mut query = Query::default();
+        for field in include {
+            query.push("include[]", field.as_str());
+        }
+        self.client
+            .call(
+                Method::GET,
+                &["organization", "certificates", id],
+                &query,
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// `POST /organization/certificates/{certificate_id}` (`modifyCertificate`): renames.
+    pub async fn update(
+        &self,
+        certificate_id: &str,
+        request: &ModifyCertificateRequest,
+    ) -> Result<Response<Certificate>> {
+        let id = require_id("certificate_id", certificate_id)?;
+        self.client
+            .call(
+                Method::POST,
+                &["organization", "certificates", id],
+                &Query::default(),
+                Some(request),
+            )
+            .await
+    }
+
+    /// `DELETE /organization/certificates/{certificate_id}` (`deleteCertificate`); refused while
+    /// the certificate is active anywhere.
+    pub async fn delete(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Response<DeleteCertificateResponse>> {
+        let id = require_id("certificate_id", certificate_id)?;
+        self.client
+            .call(
+                Method::DELETE,
+                &["organization", "certificates", id],
+                &Query::default(),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// `POST /organization/certificates/activate` (`activateOrganizationCertificates`):
+    /// activates 1 to 10 certificates for the whole organization, all or none.
+    pub async fn activate<I, S>(
+        &self,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationCertificateActivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.toggle("activate", certificate_ids).await
+    }
+
+    /// `POST /organization/certificates/deactivate` (`deactivateOrganizationCertificates`).
+    pub async fn deactivate<I, S>(
+        &self,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationCertificateDeactivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.toggle("deactivate", certificate_ids).await
+    }
+
+    // Activation and deactivation answer the same shape.
+    async fn toggle<I, S>(
+        &self,
+        action: &str,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationCertificateActivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let request = toggle_request(certificate_ids);
+        self.client
+            .call(
+                Method::POST,
+                &["organization", "certificates", action],
+                &Query::default(),
+                Some(&request),
+            )
+            .await
+    }
+}
+
+/// One project's view of the organization's certificates:
+/// `client.admin().organization().projects().certificates(project_id)`.
+#[derive(Debug, Clone)]
+pub struct ProjectCertificates<'c> {
+    client: &'c Client,
+    project_id: String,
+}
+
+impl<'c> ProjectCertificates<'c> {
+    pub(crate) fn new(client: &'c Client, project_id: String) -> Self {
+        Self { client, project_id }
+    }
+
+    /// `GET /organization/projects/{project_id}/certificates` (`listProjectCertificates`):
+    /// every certificate of the organization, `active` at this project's level.
+    pub async fn list(
+        &self,
+        params: &ListParams,
+    ) -> Result<CursorPage<OrganizationProjectCertificate>> {
+        let project = require_id("project_id", &self.project_id)?;
+        PageRequest::new(
+            self.client,
+            &["organization", "projects", project, "certificates"],
+            params.to_query(),
+        )
+        .fetch()
+        .await
+    }
+
+    /// `POST /organization/projects/{project_id}/certificates/activate`
+    /// (`activateProjectCertificates`).
+    pub async fn activate<I, S>(
+        &self,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationProjectCertificateActivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.toggle("activate", certificate_ids).await
+    }
+
+    /// `POST /organization/projects/{project_id}/certificates/deactivate`
+    /// (`deactivateProjectCertificates`).
+    pub async fn deactivate<I, S>(
+        &self,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationProjectCertificateDeactivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.toggle("deactivate", certificate_ids).await
+    }
+
+    async fn toggle<I, S>(
+        &self,
+        action: &str,
+        certificate_ids: I,
+    ) -> Result<Response<OrganizationProjectCertificateActivationResponse>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let project = require_id("project_id", &self.project_id)?;
+        let request = toggle_request(certificate_ids);
+        self.client
+            .call(
+                Method::POST,
+                &["organization", "projects", project, "certificates", action],
+                &Query::default(),
+                Some(&request),
+            )
+            .await
+    }
+}

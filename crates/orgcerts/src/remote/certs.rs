@@ -1,0 +1,152 @@
+use std::io::Read;
+use std::path::Path;
+
+use orgcerts_client::types::{Certificate, ModifyCertificateRequest, UploadCertificateRequest};
+use orgcerts_client::{CertificateInclude, Client, ListParams};
+
+use super::output::{self, color_stdout};
+use super::render::{self, AsCertRow, CertRow};
+use super::{CertsCommand, CliError, show, show_list};
+
+/// Runs one `certs` subcommand.
+pub(super) async fn run(
+    client: &Client,
+    command: CertsCommand,
+    json: bool,
+) -> Result<(), CliError> {
+    let certificates = client.admin().organization().certificates();
+    let details = |certificate: &Certificate| render::certificate(certificate, render::now());
+    match command {
+        CertsCommand::List {
+            project,
+            order,
+            page,
+        } => {
+            let params = ListParams {
+                after: page.after,
+                limit: page.limit,
+                order: order.map(Into::into),
+            };
+            list(client, project, &params, page.all, json).await
+        }
+        CertsCommand::Upload { file, name } => {
+            let request = UploadCertificateRequest {
+                certificate: read_pem(&file)?,
+                name,
+            };
+            show(json, &certificates.create(&request).await?, details)
+        }
+        CertsCommand::Get { id, content } => {
+            let include: &[CertificateInclude] = if content {
+                &[CertificateInclude::Content]
+            } else {
+                &[]
+            };
+            let certificate = certificates.retrieve(&id, include).await?;
+            if !content || json {
+                return show(json, &certificate, details);
+            }
+            match certificate.certificate_details.content.as_deref() {
+                Some(pem) => output::print(pem),
+                None => Err(CliError::Unexpected(format!(
+                    "the API returned no content for {id}"
+                ))),
+            }
+        }
+        CertsCommand::Rename { id, name } => {
+            let request = ModifyCertificateRequest { name: Some(name) };
+            show(json, &certificates.update(&id, &request).await?, details)
+        }
+        CertsCommand::Delete { id } => {
+            let deleted = certificates.delete(&id).await?;
+            show(json, &deleted, |deleted| format!("Deleted {}", deleted.id))
+        }
+        CertsCommand::Activate { ids, project } => toggle(client, ids, project, true, json).await,
+        CertsCommand::Deactivate { ids, project } => {
+            toggle(client, ids, project, false, json).await
+        }
+    }
+}
+
+/// The certificate table of `items`.
+fn table<T: AsCertRow>(items: &[T]) -> String {
+    let rows: Vec<CertRow<'_>> = items.iter().map(AsCertRow::row).collect();
+    render::certificates(&rows, render::now(), color_stdout())
+}
+
+/// `certs list`, for the organization or one project.
+async fn list(
+    client: &Client,
+    project: Option<String>,
+    params: &ListParams,
+    all: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let organization = client.admin().organization();
+    match project {
+        None => {
+            let first = organization.certificates().list(params).await?;
+            show_list(first.into_pages(), all, json, "certificates", table).await
+        }
+        Some(project) => {
+            let first = organization
+                .projects()
+                .certificates(project)
+                .list(params)
+                .await?;
+            show_list(first.into_pages(), all, json, "certificates", table).await
+        }
+    }
+}
+
+/// `certs activate` / `certs deactivate`, for the organization or one project.
+async fn toggle(
+    client: &Client,
+    ids: Vec<String>,
+    project: Option<String>,
+    activate: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let organization = client.admin().organization();
+    match (project, activate) {
+        (None, true) => {
+            let certificates = organization.certificates();
+            show(json, &certificates.activate(ids).await?, |r| table(&r.data))
+        }
+        (None, false) => {
+            let certificates = organization.certificates();
+            show(json, &certificates.deactivate(ids).await?, |r| {
+                table(&r.data)
+            })
+        }
+        (Some(project), true) => {
+            let scoped = organization.projects().certificates(project);
+            show(json, &scoped.activate(ids).await?, |r| table(&r.data))
+        }
+        (Some(project), false) => {
+            let scoped = organization.projects().certificates(project);
+            show(json, &scoped.deactivate(ids).await?, |r| table(&r.data))
+        }
+    }
+}
+
+/// The PEM in `file`, or on standard input for `-`.
+fn read_pem(file: &Path) -> Result<String, CliError> {
+    let (text, source) = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| CliError::local("cannot read standard input", error))?;
+        (text, "standard input".to_owned())
+    } else {
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| CliError::local(format!("cannot read {}", file.display()), error))?;
+        (text, file.display().to_string())
+    };
+    if text.trim().is_empty() {
+        return Err(CliError::Usage(format!(
+            "{source} is empty: expected a PEM certificate"
+        )));
+    }
+    Ok(text)
+}

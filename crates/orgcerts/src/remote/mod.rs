@@ -1,0 +1,325 @@
+//! The commands that talk to the API: `orgcerts certs …` and `orgcerts projects …`.
+
+mod certs;
+mod error;
+mod output;
+mod projects;
+mod render;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use orgcerts_client::{
+    Client, DEFAULT_BASE_URL, ENV_ADMIN_KEY, ENV_BASE_URL, ENV_ORGANIZATION, Order,
+};
+
+pub use error::{CliError, EXIT_CODES_HELP, exit_code};
+
+const CONNECTION: &str = "Connection";
+
+/// Where the API is and how to reach it. Every flag also works after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Admin key (sk-admin-…). Prefer the environment variable or --api-key-file: a flag's
+    /// value is visible to other users in the process list
+    #[arg(long, env = ENV_ADMIN_KEY, hide_env_values = true, global = true, help_heading = CONNECTION)]
+    pub api_key: Option<String>,
+
+    /// Read the admin key from this file (first line); takes precedence over --api-key
+    #[arg(long, value_name = "PATH", global = true, help_heading = CONNECTION)]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Base URL of the API, including /v1, e.g. http://127.0.0.1:8080/v1 for an orgcerts server
+    #[arg(long, env = ENV_BASE_URL, hide_env_values = true, default_value = DEFAULT_BASE_URL, global = true, help_heading = CONNECTION)]
+    pub base_url: String,
+
+    /// Organization id to send as OpenAI-Organization
+    #[arg(long, env = ENV_ORGANIZATION, hide_env_values = true, value_name = "ORG_ID", global = true, help_heading = CONNECTION)]
+    pub organization: Option<String>,
+
+    /// Seconds one attempt may take before it is abandoned (and retried)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true, help_heading = CONNECTION)]
+    pub timeout: u64,
+
+    /// Retries after a 408, 429, 5xx or connection failure, with exponential backoff
+    #[arg(long, value_name = "N", default_value_t = 2, global = true, help_heading = CONNECTION)]
+    pub max_retries: u32,
+}
+
+impl ConnectionArgs {
+    /// The client these settings describe.
+    pub fn client(&self) -> Result<Client, CliError> {
+        let key = match &self.api_key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    CliError::local(format!("cannot read {}", path.display()), error)
+                })?;
+                Some(text.lines().next().unwrap_or_default().trim().to_owned())
+            }
+            None => self.api_key.clone(),
+        };
+        let key = key.filter(|key| !key.is_empty()).ok_or_else(|| {
+            CliError::Usage(format!(
+                "no admin key: set {ENV_ADMIN_KEY}, or pass --api-key-file or --api-key"
+            ))
+        })?;
+        let base_url = match self.base_url.trim() {
+            "" => DEFAULT_BASE_URL,
+            url => url,
+        };
+        let mut builder = Client::builder()
+            .api_key(key)
+            .base_url(base_url)
+            .timeout(Duration::from_secs(self.timeout))
+            .max_retries(self.max_retries);
+        if let Some(organization) = self.organization.as_deref().filter(|id| !id.is_empty()) {
+            builder = builder.organization(organization);
+        }
+        Ok(builder.build()?)
+    }
+}
+
+/// Output format shared by the subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Print the API's JSON exactly as it was returned (with --all: one document per page)
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `orgcerts certs`.
+#[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct CertsArgs {
+    #[command(subcommand)]
+    pub command: CertsCommand,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `asc` or `desc`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OrderArg {
+    /// Oldest first
+    Asc,
+    /// Newest first
+    Desc,
+}
+
+impl From<OrderArg> for Order {
+    fn from(order: OrderArg) -> Self {
+        match order {
+            OrderArg::Asc => Self::Asc,
+            OrderArg::Desc => Self::Desc,
+        }
+    }
+}
+
+/// Paging flags shared by the list commands.
+#[derive(Debug, Clone, Args)]
+pub struct PageArgs {
+    /// Items per page, 1 to 100 (the API's default is 20)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub limit: Option<u32>,
+    /// Start after this id (the last id of the previous page)
+    #[arg(long, value_name = "ID")]
+    pub after: Option<String>,
+    /// Follow every page to the end (a progress count shows on a terminal)
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// The `certs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// List certificates with their validity; expired and soon-expiring ones are marked
+    #[command(visible_alias = "ls")]
+    List {
+        /// List as this project sees them: ACTIVE is the project-level activation
+        #[arg(long, value_name = "PROJECT_ID")]
+        project: Option<String>,
+        /// Sort by upload time (the API's default is desc, newest first)
+        #[arg(long, value_enum)]
+        order: Option<OrderArg>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Upload a CA certificate in PEM as a trust anchor (it is not activated)
+    Upload {
+        /// The PEM file, or - to read standard input
+        #[arg(value_name = "FILE|-")]
+        file: PathBuf,
+        /// A name to recognise it by
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Show one certificate
+    Get {
+        /// The certificate id (cert_…)
+        id: String,
+        /// Print the certificate's PEM instead of its details (e.g. to pipe into openssl)
+        #[arg(long)]
+        content: bool,
+    },
+    /// Rename a certificate
+    Rename {
+        /// The certificate id (cert_…)
+        id: String,
+        /// The new name
+        name: String,
+    },
+    /// Delete a certificate; it must be inactive for the organization and every project
+    #[command(visible_alias = "rm")]
+    Delete {
+        /// The certificate id (cert_…)
+        id: String,
+    },
+    /// Activate up to 10 certificates, for the organization or with --project for one project
+    Activate {
+        /// Certificate ids (cert_…); all are activated or none
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Activate for this project only
+        #[arg(long, value_name = "PROJECT_ID")]
+        project: Option<String>,
+    },
+    /// Deactivate up to 10 certificates, for the organization or with --project for one project
+    Deactivate {
+        /// Certificate ids (cert_…); all are deactivated or none
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Deactivate for this project only
+        #[arg(long, value_name = "PROJECT_ID")]
+        project: Option<String>,
+    },
+}
+
+/// `orgcerts projects`.
+#[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct ProjectsArgs {
+    #[command(subcommand)]
+    pub command: ProjectsCommand,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// The `projects` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// List projects, oldest first
+    #[command(visible_alias = "ls")]
+    List {
+        /// Include archived projects
+        #[arg(long)]
+        include_archived: bool,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Create a project
+    Create {
+        /// The project's name
+        name: String,
+    },
+    /// Show one project
+    Get {
+        /// The project id (proj_…)
+        id: String,
+    },
+    /// Rename a project
+    Rename {
+        /// The project id (proj_…)
+        id: String,
+        /// The new name
+        name: String,
+    },
+    /// Archive a project; projects cannot be deleted, and archived ones cannot be used
+    Archive {
+        /// The project id (proj_…)
+        id: String,
+    },
+}
+
+/// Runs `orgcerts certs …`.
+pub async fn run_certs(args: CertsArgs) -> Result<(), CliError> {
+    let client = args.connection.client()?;
+    certs::run(&client, args.command, args.output.json).await
+}
+
+/// Runs `orgcerts projects …`.
+pub async fn run_projects(args: ProjectsArgs) -> Result<(), CliError> {
+    let client = args.connection.client()?;
+    projects::run(&client, args.command, args.output.json).await
+}
+
+/// Prints the completion script for `shell` to stdout.
+pub fn print_completions(
+    shell: clap_complete::Shell,
+    command: &mut clap::Command,
+) -> Result<(), CliError> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, command, "orgcerts", &mut script);
+    output::print(&String::from_utf8_lossy(&script))
+}
+
+/// Prints one answer: its raw body with `--json`, else `human`'s rendering.
+fn show<T>(
+    json: bool,
+    response: &orgcerts_client::Response<T>,
+    human: impl FnOnce(&T) -> String,
+) -> Result<(), CliError> {
+    if json {
+        output::print(response.raw_body())
+    } else {
+        output::print(&human(response))
+    }
+}
+
+/// Prints a list from its first page on: with `all`, every page; with `json`, each page's body
+/// as returned, else one table of `render`ed items and a hint on stderr when more pages follow.
+async fn show_list<T, S>(
+    mut pages: S,
+    all: bool,
+    json: bool,
+    noun: &str,
+    render: impl FnOnce(&[T]) -> String,
+) -> Result<(), CliError>
+where
+    S: futures_util::Stream<Item = orgcerts_client::Result<orgcerts_client::CursorPage<T>>> + Unpin,
+{
+    use futures_util::TryStreamExt;
+
+    let progress = output::Progress::new(all, noun);
+    let mut items = Vec::new();
+    let mut next_after = None;
+    let mut number = 0;
+    while let Some(page) = pages.try_next().await? {
+        number += 1;
+        progress.page(number, page.data.len());
+        if json {
+            output::print(page.raw_body())?;
+        }
+        if !all {
+            next_after = page.has_next_page().then(|| page.last_id.clone()).flatten();
+        }
+        if !json {
+            items.extend(page.data);
+        }
+        if !all {
+            break;
+        }
+    }
+    drop(progress);
+    if !json {
+        output::print(&render(&items))?;
+        if let Some(after) = next_after {
+            eprintln!("More {noun} follow: add --all, or --after {after} for the next page.");
+        }
+    }
+    Ok(())
+}
