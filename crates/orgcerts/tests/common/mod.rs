@@ -166,8 +166,7 @@ pub fn upload(server: &impl TestServer, name: &str) -> String {
         &anchor(name),
     )
     .ok();
-    let id = json(&out)["id"].as_str().expect("an id").to_owned();
-    id
+    json(&out)["id"].as_str().expect("an id").to_owned()
 }
 
 pub fn json(text: &str) -> serde_json::Value {
