@@ -79,6 +79,10 @@ pub enum Error {
     #[error("admin key '{id}' does not exist in this organization")]
     AdminKeyNotFound { id: String },
 
+    /// The database cannot be reached right now (connection refused, pool exhausted within
+    /// its timeout). Clients may retry; the server recovers by itself when it is back.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(StorageError),
     #[error("storage failure: {0}")]
     Storage(#[from] StorageError),
 }

@@ -18,6 +18,9 @@ use crate::page::{Page, PageRequest};
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the database is reachable and its schema is current (for `/readyz`).
+    async fn health(&self) -> Result<()>;
+
     // Organizations and admin keys.
 
     /// Creates an organization together with its first admin key, atomically.

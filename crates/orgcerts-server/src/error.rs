@@ -113,6 +113,12 @@ fn domain_parts(err: &Domain) -> Parts {
         Domain::OrganizationNotFound { .. } | Domain::AdminKeyNotFound { .. } => {
             Parts::invalid(S::NOT_FOUND, None, None)
         }
+        Domain::StorageUnavailable(_) => Parts {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "server_error",
+            param: None,
+            code: None,
+        },
         Domain::Storage(_) => server_error(),
     }
 }
@@ -157,6 +163,7 @@ impl ApiError {
             Self::UnknownRoute { method, path } => format!("Invalid URL ({method} {path})"),
             Self::MethodNotAllowed { method, path } => format!("Method {method} is not allowed for {path}."),
             Self::Panic | Self::Domain(Domain::Storage(_)) => SERVER_ERROR_MESSAGE.to_owned(),
+            Self::Domain(Domain::StorageUnavailable(_)) => "The service is temporarily unable to reach its database. Retry the request shortly.".to_owned(),
             Self::Domain(err) => err.to_string(),
         }
     }
@@ -165,9 +172,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let parts = self.parts();
-        if let Self::Domain(Domain::Storage(source)) = &self {
+        match &self {
             // The request id is on the enclosing span; the client sees none of this.
-            tracing::error!(error = %source, "storage failure");
+            Self::Domain(Domain::Storage(source)) => {
+                tracing::error!(error = %source, "storage failure");
+            }
+            Self::Domain(Domain::StorageUnavailable(source)) => {
+                tracing::warn!(error = %source, "storage unavailable");
+            }
+            _ => {}
         }
         let body = ErrorResponse {
             error: WireError {

@@ -144,6 +144,16 @@ fn overfetch(page: &PageRequest) -> i64 {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn health(&self) -> Result<()> {
+        // Migrations ran at open and nothing else changes the schema; a read proves the file
+        // is still there and readable.
+        self.read(|conn| {
+            conn.query_row("SELECT count(*) FROM organizations", [], |_| Ok(()))
+                .sql()
+        })
+        .await
+    }
+
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()> {
         let (org, key) = (org.clone(), first_key.clone());
         self.write(move |tx| keys::create_organization(tx, &org, &key))
