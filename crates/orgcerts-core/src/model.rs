@@ -85,3 +85,36 @@ pub struct ProjectUpdate {
     pub name: Option<String>,
     pub external_key_id: Option<String>,
 }
+
+/// Live certificates of all organizations by time left before their notAfter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryCounts {
+    pub expired: u64,
+    pub within_7_days: u64,
+    pub within_30_days: u64,
+    pub within_90_days: u64,
+    pub later: u64,
+}
+
+impl ExpiryCounts {
+    /// Bucket bounds in seconds from now: `[0, 7d)`, `[7d, 30d)`, `[30d, 90d)`.
+    pub const WINDOWS: [i64; 3] = [7 * 86_400, 30 * 86_400, 90 * 86_400];
+
+    /// Each window with its label.
+    pub fn windows(&self) -> [(&'static str, u64); 5] {
+        [
+            ("expired", self.expired),
+            ("lt_7d", self.within_7_days),
+            ("lt_30d", self.within_30_days),
+            ("lt_90d", self.within_90_days),
+            ("ge_90d", self.later),
+        ]
+    }
+}
+
+/// Connections of a store's pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub in_use: u32,
+    pub idle: u32,
+}

@@ -89,6 +89,11 @@ impl Service {
         &self.settings
     }
 
+    /// The store, for operator endpoints (readiness, metrics).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     // Organizations and admin keys.
 
     /// Establishes who an admin key acts for. Unknown, revoked and malformed keys are all

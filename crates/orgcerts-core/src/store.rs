@@ -11,8 +11,8 @@ use crate::Result;
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use crate::keys::KeyHash;
 use crate::model::{
-    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, ProjectUpdate, Scope,
-    ScopedCertificate,
+    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use crate::page::{Page, PageRequest};
 
@@ -20,6 +20,13 @@ use crate::page::{Page, PageRequest};
 pub trait Store: Send + Sync + 'static {
     /// Succeeds when the database is reachable and its schema is current (for `/readyz`).
     async fn health(&self) -> Result<()>;
+    /// Live certificates of all organizations by time left before expiry, as of `now`
+    /// (for `/metrics`).
+    async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts>;
+    /// The connection pool's use, where the engine has a pool.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
 
     // Organizations and admin keys.
 

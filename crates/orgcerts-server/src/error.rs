@@ -31,6 +31,13 @@ pub enum ApiError {
     UnknownRoute { method: String, path: String },
     /// The path exists, the method does not.
     MethodNotAllowed { method: String, path: String },
+    /// The client sent its body too slowly.
+    RequestTimeout { after: std::time::Duration },
+    /// The admin key's token bucket is empty.
+    RateLimited {
+        retry_after: std::time::Duration,
+        headers: crate::ratelimit::RateLimitHeaders,
+    },
     /// A request handler panicked; the details are already in the log.
     Panic,
     /// A rule of the domain refused the request, or storage failed.
@@ -149,6 +156,13 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => Parts::invalid(S::PAYLOAD_TOO_LARGE, None, None),
             Self::UnknownRoute { .. } => Parts::invalid(S::NOT_FOUND, None, None),
             Self::MethodNotAllowed { .. } => Parts::invalid(S::METHOD_NOT_ALLOWED, None, None),
+            Self::RequestTimeout { .. } => Parts::invalid(S::REQUEST_TIMEOUT, None, None),
+            Self::RateLimited { .. } => Parts {
+                status: S::TOO_MANY_REQUESTS,
+                kind: "requests",
+                param: None,
+                code: Some("rate_limit_exceeded"),
+            },
             Self::Panic => server_error(),
             Self::Domain(err) => domain_parts(err),
         }
@@ -162,6 +176,8 @@ impl ApiError {
             Self::PayloadTooLarge { limit } => format!("The request body is larger than the limit of {limit} bytes."),
             Self::UnknownRoute { method, path } => format!("Invalid URL ({method} {path})"),
             Self::MethodNotAllowed { method, path } => format!("Method {method} is not allowed for {path}."),
+            Self::RequestTimeout { after } => format!("The request body was not received within {} seconds.", after.as_secs()),
+            Self::RateLimited { retry_after, .. } => format!("Rate limit reached for requests with this admin key. Please try again in {}.", retry_after_text(*retry_after)),
             Self::Panic | Self::Domain(Domain::Storage(_)) => SERVER_ERROR_MESSAGE.to_owned(),
             Self::Domain(Domain::StorageUnavailable(_)) => "The service is temporarily unable to reach its database. Retry the request shortly.".to_owned(),
             Self::Domain(err) => err.to_string(),
@@ -196,6 +212,25 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Self::RateLimited {
+            retry_after,
+            headers,
+        } = &self
+        {
+            // Whole seconds, rounded up and at least 1, as the spec's TooManyRequests says.
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let response_headers = response.headers_mut();
+            response_headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            headers.apply(response_headers);
+        }
         response
+    }
+}
+
+fn retry_after_text(wait: std::time::Duration) -> String {
+    if wait.as_secs() == 0 {
+        format!("{}ms", wait.as_millis().max(1))
+    } else {
+        format!("{}s", wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
     }
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::ratelimit::RateLimitSlot;
 
 /// A JSON body. An empty body reads as `{}` (the Node SDK sends `Content-Type: application/json`
 /// with no body on some calls); the `Content-Type` itself is not required, as with OpenAI.
@@ -19,8 +20,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
+        let deadline = state.settings.body_read_timeout;
+        let bytes = tokio::time::timeout(deadline, Bytes::from_request(req, state))
             .await
+            .map_err(|_| ApiError::RequestTimeout { after: deadline })?
             .map_err(|rejection| body_rejection(&rejection, state))?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
@@ -37,7 +40,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 fn body_rejection(rejection: &BytesRejection, state: &AppState) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge {
-            limit: state.max_body_bytes,
+            limit: state.settings.max_body_bytes,
         }
     } else {
         ApiError::InvalidBody {
@@ -186,6 +189,18 @@ impl FromRequestParts<AppState> for Authenticated {
             return Err(ApiError::MissingCredentials);
         }
         let principal = state.service.authenticate(key).await?;
+        if let Some(limiter) = &state.limiter {
+            let result = limiter.check(principal.key_id.as_str());
+            let headers = match &result {
+                Ok(headers) | Err(ApiError::RateLimited { headers, .. }) => Some(headers.clone()),
+                Err(_) => None,
+            };
+            if let (Some(headers), Some(slot)) = (headers, parts.extensions.get::<RateLimitSlot>())
+            {
+                let _ = slot.0.set(headers);
+            }
+            result?;
+        }
         if let Some(org) = parts.headers.get("openai-organization") {
             if org.as_bytes() != principal.organization_id.as_str().as_bytes() {
                 return Err(ApiError::MismatchedOrganization);

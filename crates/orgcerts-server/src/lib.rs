@@ -7,19 +7,27 @@ mod convert;
 mod error;
 mod extract;
 pub mod handlers;
+pub mod listener;
+mod metrics;
 mod middleware;
+mod ops;
+mod ratelimit;
 pub mod serve;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::{Router, ServiceExt};
 use orgcerts_core::Service;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use listener::ConnectionLimits;
+use metrics::Metrics;
+use ratelimit::AdminKeyLimiter;
 
 use handlers::{certificates as certs, projects};
 
@@ -27,11 +35,62 @@ use handlers::{certificates as certs, projects};
 /// that an oversized certificate gets its precise 400, while far larger bodies are refused early.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Request-level settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body, in bytes; larger bodies get a 413.
+    pub max_body_bytes: usize,
+    /// Time a client has to send a request's body once its headers are in; a slower client
+    /// gets a 408 (headers themselves are bounded by [`ConnectionLimits`]).
+    pub body_read_timeout: Duration,
+    /// Requests per minute per admin key; 0 turns rate limiting off.
+    pub rate_limit_per_minute: u32,
+    /// Largest burst per admin key.
+    pub rate_limit_burst: u32,
+    /// Whether `/metrics` is served on the API listener (otherwise on its own listener).
+    pub metrics_on_api_listener: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_read_timeout: Duration::from_secs(30),
+            rate_limit_per_minute: 6000,
+            rate_limit_burst: 1000,
+            metrics_on_api_listener: true,
+        }
+    }
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
-    pub max_body_bytes: usize,
+    pub settings: Arc<HttpSettings>,
+    metrics: Arc<Metrics>,
+    limiter: Option<Arc<AdminKeyLimiter>>,
+}
+
+impl AppState {
+    pub fn new(service: Arc<Service>, settings: HttpSettings) -> Self {
+        let limiter =
+            AdminKeyLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst)
+                .map(Arc::new);
+        Self {
+            service,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+            limiter,
+        }
+    }
+
+    /// Drops rate-limit buckets of keys not seen lately; the server calls it periodically.
+    pub fn forget_idle_rate_limits(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.forget_idle();
+        }
+    }
 }
 
 /// The routes of the API, named after the spec's operationIds.
@@ -84,28 +143,41 @@ fn routes() -> Router<AppState> {
 /// The complete HTTP service.
 pub type App = middleware::NormalizePath<Router>;
 
-/// Builds the complete HTTP service over `state`.
+/// Builds the complete HTTP service over `state`: the API under `/v1`, `/healthz`, `/readyz`
+/// and (unless it has its own listener) `/metrics`.
 pub fn app(state: AppState) -> App {
-    let router = routes()
+    let with_metrics = state.settings.metrics_on_api_listener;
+    finish(routes().merge(ops::routes(with_metrics)), state)
+}
+
+/// The operator endpoints alone, for `--metrics-listen`.
+pub fn ops_app(state: AppState) -> App {
+    finish(ops::routes(true), state)
+}
+
+fn finish(routes: Router<AppState>, state: AppState) -> App {
+    let router = routes
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
         ))
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
         .with_state(state);
     // Path normalization must happen before routing, so it wraps the router from outside.
     middleware::normalize_path(router)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; in-flight requests then finish.
+/// Serves `app` over plain HTTP on `listener` with the default connection limits until
+/// `shutdown` resolves; in-flight requests then finish.
 pub async fn run(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
+    listener::serve_connections(listener, app, None, ConnectionLimits::default(), shutdown).await
 }

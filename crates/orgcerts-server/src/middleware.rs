@@ -5,23 +5,32 @@ use std::any::Any;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower::util::MapRequest;
 use tracing::Instrument;
 
+use crate::AppState;
 use crate::error::ApiError;
+use crate::ratelimit::RateLimitSlot;
 
-/// Stamps every response with `x-request-id`, `openai-processing-ms` and, on 4xx other than
-/// 408 and 429, `x-should-retry: false` (the official SDKs otherwise retry a 409); logs one
-/// line per request inside a span that carries the request id.
-pub async fn observe(req: Request, next: Next) -> Response {
+/// Stamps every response with `x-request-id`, `openai-processing-ms`, the admin key's
+/// `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false` (the
+/// official SDKs otherwise retry a 409); counts it in the metrics; logs one line per request
+/// inside a span that carries the request id.
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = format!("req_{:032x}", rand::random::<u128>());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let rate_limit = RateLimitSlot::default();
+    req.extensions_mut().insert(rate_limit.clone());
     let span = tracing::info_span!("request", request_id = %request_id);
     let mut response = next.run(req).instrument(span.clone()).await;
 
@@ -39,6 +48,12 @@ pub async fn observe(req: Request, next: Next) -> Response {
     {
         headers.insert("x-should-retry", HeaderValue::from_static("false"));
     }
+    if let Some(limits) = rate_limit.0.get() {
+        limits.apply(headers);
+    }
+    state
+        .metrics
+        .observe_request(&route, method.as_str(), status.as_u16(), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| {
         if status.is_server_error() {
@@ -78,14 +93,21 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     ApiError::Panic.into_response()
 }
 
+/// A request as hyper hands it over.
+type Incoming = axum::http::Request<hyper::body::Incoming>;
+
 /// The router wrapped in path normalization.
-pub type NormalizePath<S> = MapRequest<S, fn(Request) -> Request>;
+pub type NormalizePath<S> = MapRequest<S, fn(Incoming) -> Request>;
 
 /// Wraps `service` so that repeated slashes collapse before routing (async-openai with a
 /// trailing-slash base URL sends `/v1//organization/...`). A trailing slash is kept:
 /// `/v1/organization/certificates/` is an empty id, not the list.
 pub fn normalize_path<S>(service: S) -> NormalizePath<S> {
-    MapRequest::new(service, collapse_slashes as fn(Request) -> Request)
+    MapRequest::new(service, normalize as fn(Incoming) -> Request)
+}
+
+fn normalize(req: Incoming) -> Request {
+    collapse_slashes(req.map(Body::new))
 }
 
 fn collapse_slashes(mut req: Request) -> Request {

@@ -1,14 +1,17 @@
 //! `orgcerts serve`: settings, logging, first-start bootstrap and the serving loop.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use orgcerts_core::service::DEFAULT_MAX_CERTIFICATES_PER_ORG;
 use orgcerts_core::{Service, Settings, Store};
 use tokio::net::TcpListener;
 
-use crate::{AppState, DEFAULT_MAX_BODY_BYTES};
+use crate::listener::{ConnectionLimits, serve_connections, tls_config};
+use crate::{AppState, DEFAULT_MAX_BODY_BYTES, HttpSettings};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,8 +44,91 @@ pub struct ServeArgs {
 
     /// Admin key for the organization created on first start (an `sk-admin-…` key), so that
     /// scripts know it in advance. Ignored when the database already has organizations.
-    #[arg(long, env = "ORGCERTS_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ORGCERTS_BOOTSTRAP_ADMIN_KEY",
+        hide_env_values = true,
+        conflicts_with = "bootstrap_admin_key_file"
+    )]
     pub bootstrap_admin_key: Option<String>,
+
+    /// File holding the bootstrap admin key (surrounding whitespace is ignored), so that the
+    /// key need not appear in the environment or on the command line.
+    #[arg(long, env = "ORGCERTS_BOOTSTRAP_ADMIN_KEY_FILE")]
+    pub bootstrap_admin_key_file: Option<PathBuf>,
+
+    /// PEM certificate chain for TLS on the API listener (with --tls-key). HTTP/2 and
+    /// HTTP/1.1 are offered by ALPN.
+    #[arg(long, env = "ORGCERTS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS on the API listener (with --tls-cert).
+    #[arg(long, env = "ORGCERTS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve /metrics, /healthz and /readyz on this separate plain-HTTP address instead of
+    /// /metrics on the API listener (health endpoints stay on both).
+    #[arg(long, env = "ORGCERTS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Requests per minute per admin key (token bucket); 0 turns rate limiting off.
+    #[arg(long, env = "ORGCERTS_RATE_LIMIT_PER_MINUTE", default_value_t = HttpSettings::default().rate_limit_per_minute)]
+    pub rate_limit_per_minute: u32,
+
+    /// Largest burst of requests per admin key.
+    #[arg(long, env = "ORGCERTS_RATE_LIMIT_BURST", default_value_t = HttpSettings::default().rate_limit_burst)]
+    pub rate_limit_burst: u32,
+
+    /// Seconds a client has to send complete request headers; also how long an idle
+    /// keep-alive connection is kept.
+    #[arg(long, env = "ORGCERTS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a client has to send a request body once its headers are in (408 after).
+    #[arg(long, env = "ORGCERTS_BODY_READ_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_secs: u64,
+
+    /// Largest request head (request line and headers), in bytes.
+    #[arg(long, env = "ORGCERTS_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+}
+
+impl ServeArgs {
+    fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            max_body_bytes: self.max_body_bytes,
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            rate_limit_burst: self.rate_limit_burst,
+            metrics_on_api_listener: self.metrics_listen.is_none(),
+        }
+    }
+
+    fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_header_bytes: self.max_header_bytes,
+            ..ConnectionLimits::default()
+        }
+    }
+
+    /// The bootstrap key, from the flag/variable or from the file.
+    fn bootstrap_key(&self) -> anyhow::Result<Option<String>> {
+        match &self.bootstrap_admin_key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "cannot read the bootstrap admin key file {}",
+                        path.display()
+                    )
+                })?;
+                Ok(Some(text.trim().to_owned()))
+            }
+            None => Ok(self.bootstrap_admin_key.clone()),
+        }
+    }
 }
 
 /// Installs the global log subscriber. `RUST_LOG` refines the level (default `info`).
@@ -120,17 +206,64 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
             max_certificates_per_org: args.max_certificates_per_org,
         },
     ));
-    bootstrap(&service, args.bootstrap_admin_key).await?;
+    bootstrap(&service, args.bootstrap_key()?).await?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
+        _ => None,
+    };
+    let state = AppState::new(service, args.http_settings());
+    let limits = args.connection_limits();
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "listening");
-    let app = crate::app(AppState {
-        service,
-        max_body_bytes: args.max_body_bytes,
+    let ops_server = match args.metrics_listen {
+        Some(ops_addr) => {
+            let ops_listener = TcpListener::bind(ops_addr)
+                .await
+                .with_context(|| format!("cannot listen on {ops_addr} for metrics"))?;
+            tracing::info!(addr = %ops_listener.local_addr()?, "metrics listening");
+            Some(tokio::spawn(serve_connections(
+                ops_listener,
+                crate::ops_app(state.clone()),
+                None,
+                limits.clone(),
+                stopped(),
+            )))
+        }
+        None => None,
+    };
+    let housekeeping = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.forget_idle_rate_limits();
+            }
+        })
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
     });
-    crate::run(listener, app, shutdown_signal()).await?;
+
+    tracing::info!(%addr, tls = tls.is_some(), "listening");
+    let app = crate::app(state);
+    serve_connections(listener, app, tls, limits, stopped()).await?;
+    if let Some(ops) = ops_server {
+        ops.await??;
+    }
+    housekeeping.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -6,6 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::{Options, TestServer, ca_pem};
+use orgcerts_server::HttpSettings;
 use reqwest::Method;
 use serde_json::json;
 
@@ -240,8 +241,11 @@ async fn malformed_bodies_are_400_with_the_field_when_known() {
 #[tokio::test]
 async fn bodies_over_the_limit_are_413() {
     let server = TestServer::start_with(Options {
-        max_body_bytes: 4096,
-        ..Default::default()
+        http: HttpSettings {
+            max_body_bytes: 4096,
+            ..HttpSettings::default()
+        },
+        ..Options::default()
     })
     .await;
     let reply = server

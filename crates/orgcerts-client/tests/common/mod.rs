@@ -66,10 +66,10 @@ pub fn server() -> impl TestServer {
                 .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            let app = orgcerts_server::app(orgcerts_server::AppState {
+            let app = orgcerts_server::app(orgcerts_server::AppState::new(
                 service,
-                max_body_bytes: orgcerts_server::DEFAULT_MAX_BODY_BYTES,
-            });
+                orgcerts_server::HttpSettings::default(),
+            ));
             ready_tx.send((addr, issued.secret)).unwrap();
             orgcerts_server::run(listener, app, async move {
                 let _ = stopped.await;

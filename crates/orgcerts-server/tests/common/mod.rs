@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orgcerts_core::{Service, Settings};
-use orgcerts_server::{AppState, DEFAULT_MAX_BODY_BYTES};
+use orgcerts_server::{AppState, HttpSettings};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -66,14 +66,14 @@ impl Reply {
 
 pub struct Options {
     pub max_certificates_per_org: u32,
-    pub max_body_bytes: usize,
+    pub http: HttpSettings,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             max_certificates_per_org: 50,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            http: HttpSettings::default(),
         }
     }
 }
@@ -113,10 +113,7 @@ impl TestServer {
             .await
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
-        let app = orgcerts_server::app(AppState {
-            service: service.clone(),
-            max_body_bytes: options.max_body_bytes,
-        });
+        let app = orgcerts_server::app(AppState::new(service.clone(), options.http));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(orgcerts_server::run(listener, app, async move {
             let _ = rx.await;

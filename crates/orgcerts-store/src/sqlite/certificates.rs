@@ -2,7 +2,9 @@
 //! activation at organization or project level.
 
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
-use orgcerts_core::model::{CertificateRecord, NewCertificate, Scope, ScopedCertificate};
+use orgcerts_core::model::{
+    CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+};
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
@@ -355,4 +357,31 @@ pub(super) fn set_active(
             active,
         })
         .collect())
+}
+
+/// Live certificates of every organization by time left before expiry; one pass over them.
+pub(super) fn expiry_counts(conn: &Connection, now: i64) -> Result<ExpiryCounts> {
+    let [d7, d30, d90] = ExpiryCounts::WINDOWS;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT
+                 COALESCE(SUM(expires_at <= ?1), 0),
+                 COALESCE(SUM(expires_at > ?1 AND expires_at <= ?1 + ?2), 0),
+                 COALESCE(SUM(expires_at > ?1 + ?2 AND expires_at <= ?1 + ?3), 0),
+                 COALESCE(SUM(expires_at > ?1 + ?3 AND expires_at <= ?1 + ?4), 0),
+                 COALESCE(SUM(expires_at > ?1 + ?4), 0)
+             FROM certificates WHERE deleted_at IS NULL",
+        )
+        .sql()?;
+    stmt.query_row(params![now, d7, d30, d90], |row| {
+        let count = |i| row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
+        Ok(ExpiryCounts {
+            expired: count(0)?,
+            within_7_days: count(1)?,
+            within_30_days: count(2)?,
+            within_90_days: count(3)?,
+            later: count(4)?,
+        })
+    })
+    .sql()
 }

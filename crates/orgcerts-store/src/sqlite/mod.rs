@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, ProjectUpdate, Scope,
-    ScopedCertificate,
+    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
@@ -152,6 +152,20 @@ impl Store for SqliteStore {
                 .sql()
         })
         .await
+    }
+
+    async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
+        self.read(move |conn| certificates::expiry_counts(conn, now))
+            .await
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        // The readers' pool; the single writer connection is not counted.
+        let state = self.readers.state();
+        Some(PoolStatus {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+        })
     }
 
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()> {
