@@ -3,7 +3,10 @@
 //! Start from [`CertSpec::ca`] (a valid CA anchor) and change one property to get the
 //! certificate a test needs.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 use time::{Duration, OffsetDateTime};
 
 /// What to mint.
@@ -80,6 +83,40 @@ impl CertSpec {
             cert_der: cert.der().to_vec(),
             key_pem: key.serialize_pem(),
         }
+    }
+}
+
+/// A TLS server identity: a CA, and a leaf it signed for the given DNS names / IP addresses.
+#[derive(Debug, Clone)]
+pub struct TlsServer {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// Mints a CA and a server certificate for `names` (e.g. `["localhost", "127.0.0.1"]`).
+pub fn tls_server(names: &[&str]) -> TlsServer {
+    let ca_key = KeyPair::generate().expect("key generation");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("no SANs to parse");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "orgcerts test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let ca = ca_params.self_signed(&ca_key).expect("self-signing");
+
+    let leaf_key = KeyPair::generate().expect("key generation");
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let mut leaf_params = CertificateParams::new(names).expect("valid names");
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("signing the leaf");
+    TlsServer {
+        ca_pem: ca.pem(),
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
     }
 }
 

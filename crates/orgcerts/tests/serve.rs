@@ -19,8 +19,14 @@ struct Served {
 
 /// Starts `orgcerts serve` on a free port and waits for its "listening" log line.
 fn serve(db_url: &str, envs: &[(&str, &str)]) -> Served {
+    serve_with(db_url, &[], envs)
+}
+
+/// Like [`serve`], with extra arguments.
+fn serve_with(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> Served {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
         .env("DATABASE_URL", db_url)
         .env_remove("ORGCERTS_BOOTSTRAP_ADMIN_KEY")
         .stdout(Stdio::null())
@@ -73,6 +79,15 @@ impl Drop for Served {
 impl Served {
     fn base(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// The `addr` field of the first log line with this message.
+    fn logged_addr(&self, message: &str) -> Option<String> {
+        self.log.iter().find_map(|line| {
+            let v: Value = serde_json::from_str(line).ok()?;
+            (v["fields"]["message"] == message)
+                .then(|| v["fields"]["addr"].as_str().map(str::to_owned))?
+        })
     }
 
     /// Sends SIGTERM, waits for a clean exit, and returns the whole log.
@@ -244,5 +259,102 @@ fn an_unknown_database_scheme_is_a_clear_start_up_error() {
     assert!(
         stderr.contains("sqlite"),
         "names the accepted schemes: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn tls_serves_http2_and_http1_to_a_real_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = orgcerts_testkit::tls_server(&["localhost"]);
+    let cert = dir.path().join("server.pem");
+    let key = dir.path().join("server.key");
+    std::fs::write(&cert, &identity.cert_pem).unwrap();
+    std::fs::write(&key, &identity.key_pem).unwrap();
+    let admin_key = format!("sk-admin-{}", "t".repeat(48));
+    let db = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let served = serve_with(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &admin_key)],
+    );
+    let port = served.addr.rsplit(':').next().unwrap().to_owned();
+    let url = format!("https://localhost:{port}/v1/organization/certificates");
+    let ca = reqwest::Certificate::from_pem(identity.ca_pem.as_bytes()).unwrap();
+
+    let h2 = reqwest::Client::builder()
+        .add_root_certificate(ca.clone())
+        .build()
+        .unwrap();
+    let response = h2.get(&url).bearer_auth(&admin_key).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status().as_u16(), 200);
+
+    let h1 = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .http1_only()
+        .build()
+        .unwrap();
+    let response = h1.get(&url).bearer_auth(&admin_key).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+    assert_eq!(response.status().as_u16(), 200);
+
+    // Plain HTTP on the TLS port gets nothing useful, and the server keeps serving.
+    let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    let response = h2.get(&url).bearer_auth(&admin_key).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    served.stop();
+}
+
+#[tokio::test]
+async fn metrics_can_have_their_own_listener_and_the_bootstrap_key_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_key = format!("sk-admin-{}", "f".repeat(48));
+    let key_file = dir.path().join("bootstrap.key");
+    std::fs::write(&key_file, format!("{admin_key}\n")).unwrap();
+    let db = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let served = serve_with(
+        &db,
+        &[
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--bootstrap-admin-key-file",
+            key_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(status_with(&served.base(), &admin_key).await, 200);
+    let metrics_addr = served
+        .logged_addr("metrics listening")
+        .expect("metrics address logged");
+    let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("orgcerts_http_requests_total")
+    );
+    let ready = reqwest::get(format!("http://{metrics_addr}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    // Not on the API listener any more.
+    let api_metrics = reqwest::get(format!("http://{}/metrics", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(api_metrics.status().as_u16(), 404);
+    let log = served.stop();
+    assert!(
+        !log.join("\n").contains(&admin_key),
+        "the key from the file is not echoed"
     );
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orgcerts_core::{Service, Settings};
-use orgcerts_server::{AppState, HttpSettings};
+use orgcerts_server::{AppState, ConnectionLimits, HttpSettings};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -67,6 +67,7 @@ impl Reply {
 pub struct Options {
     pub max_certificates_per_org: u32,
     pub http: HttpSettings,
+    pub limits: ConnectionLimits,
 }
 
 impl Default for Options {
@@ -74,6 +75,7 @@ impl Default for Options {
         Self {
             max_certificates_per_org: 50,
             http: HttpSettings::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -115,9 +117,15 @@ impl TestServer {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let app = orgcerts_server::app(AppState::new(service.clone(), options.http));
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(orgcerts_server::run(listener, app, async move {
-            let _ = rx.await;
-        }));
+        let task = tokio::spawn(orgcerts_server::listener::serve_connections(
+            listener,
+            app,
+            None,
+            options.limits,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         Self {
             base: format!("http://{addr}/v1"),
             key: String::new(),
@@ -176,6 +184,14 @@ impl TestServer {
     /// A request built by the caller, e.g. with odd headers or a raw body.
     pub fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// The server's address, for raw TCP tests.
+    pub fn addr(&self) -> String {
+        self.base
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1")
+            .to_owned()
     }
 
     pub async fn reply(response: reqwest::Response) -> Reply {
