@@ -8,6 +8,7 @@
 //! - [`service`]: the operations of the API, enforcing the contract's rules.
 
 pub mod anchor;
+pub mod cache;
 mod error;
 pub mod ids;
 pub mod keys;

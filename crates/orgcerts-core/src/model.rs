@@ -61,7 +61,7 @@ pub struct ScopedCertificate {
 }
 
 /// Where certificates are activated: the whole organization, or one of its projects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     Organization,
     Project(ProjectId),

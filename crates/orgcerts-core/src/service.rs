@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use crate::anchor;
+use crate::cache::{MAX_CACHED_LIST, ReadCache, page_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use crate::keys::{self, KeyHash};
 use crate::model::{
     AdminKey, CertificateRecord, NewCertificate, Organization, Principal, ProjectRecord,
     ProjectUpdate, Scope, ScopedCertificate,
 };
-use crate::page::{Page, PageRequest};
+use crate::page::{Order, Page, PageRequest};
 use crate::{Error, Result, Store, echo, unix_now};
 
 /// The longest certificate or project name, in Unicode scalar values.
@@ -20,16 +21,22 @@ pub const MAX_TOGGLE_IDS: usize = 10;
 /// The default per-organization maximum of certificates (OpenAI's).
 pub const DEFAULT_MAX_CERTIFICATES_PER_ORG: u32 = 50;
 
+/// The default size of the read cache, in certificates.
+pub const DEFAULT_READ_CACHE_ITEMS: u64 = 1_000_000;
+
 /// Operator settings the rules depend on.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub max_certificates_per_org: u32,
+    /// How many certificates the read cache may hold ([`crate::cache`]); 0 turns it off.
+    pub read_cache_items: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             max_certificates_per_org: DEFAULT_MAX_CERTIFICATES_PER_ORG,
+            read_cache_items: DEFAULT_READ_CACHE_ITEMS,
         }
     }
 }
@@ -39,6 +46,7 @@ impl Default for Settings {
 pub struct Service {
     store: Arc<dyn Store>,
     settings: Settings,
+    cache: Option<Arc<ReadCache>>,
 }
 
 /// A freshly created admin key: the record, and its secret text, shown once.
@@ -82,7 +90,18 @@ fn parse_project_id(id: &str) -> Result<ProjectId> {
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        Self { store, settings }
+        let cache = ReadCache::new(settings.read_cache_items).map(Arc::new);
+        Self {
+            store,
+            settings,
+            cache,
+        }
+    }
+
+    /// The cache and the store's current change token, when both exist.
+    fn cache_token(&self) -> Option<(&ReadCache, u64)> {
+        let cache = self.cache.as_deref()?;
+        Some((cache, self.store.change_token()?))
     }
 
     pub fn settings(&self) -> &Settings {
@@ -103,12 +122,22 @@ impl Service {
             return Err(Error::InvalidApiKey);
         }
         let hash = KeyHash::of(key);
+        let cached = self.cache_token();
+        if let Some((cache, token)) = cached {
+            if let Some(principal) = cache.principal(&hash.0, token) {
+                return Ok(principal);
+            }
+        }
         match self.store.admin_key_by_hash(&hash).await? {
             Some(stored) if stored.revoked_at.is_none() && stored.hash.matches(&hash) => {
-                Ok(Principal {
+                let principal = Principal {
                     organization_id: stored.organization_id,
                     key_id: stored.id,
-                })
+                };
+                if let Some((cache, token)) = cached {
+                    cache.remember_principal(hash.0, token, principal.clone());
+                }
+                Ok(principal)
             }
             _ => Err(Error::InvalidApiKey),
         }
@@ -260,6 +289,25 @@ impl Service {
         scope: &Scope,
         page: &PageRequest,
     ) -> Result<Page<ScopedCertificate>> {
+        if let Some((cache, token)) = self.cache_token() {
+            let list = match cache.list(org, scope, token) {
+                Some(list) => list,
+                None => {
+                    let whole = PageRequest {
+                        limit: MAX_CACHED_LIST,
+                        after: None,
+                        order: Order::Asc,
+                    };
+                    let fetched = self.store.list_certificates(org, scope, &whole).await?;
+                    let list = (!fetched.has_more).then(|| Arc::new(fetched.items));
+                    cache.remember_list(org, scope, token, list.clone());
+                    list
+                }
+            };
+            if let Some(page) = list.and_then(|list| page_of(&list, page)) {
+                return Ok(page);
+            }
+        }
         self.store.list_certificates(org, scope, page).await
     }
 

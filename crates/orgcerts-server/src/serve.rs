@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use orgcerts_core::service::DEFAULT_MAX_CERTIFICATES_PER_ORG;
+use orgcerts_core::service::{DEFAULT_MAX_CERTIFICATES_PER_ORG, DEFAULT_READ_CACHE_ITEMS};
 use orgcerts_core::{Service, Settings, Store};
 use tokio::net::TcpListener;
 
@@ -33,6 +33,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ORGCERTS_MAX_CERTIFICATES_PER_ORG", default_value_t = DEFAULT_MAX_CERTIFICATES_PER_ORG,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_certificates_per_org: u32,
+
+    /// Certificates the in-memory read cache may hold (SQLite only; it is trusted only while
+    /// the database reports no commit since it was filled). 0 turns it off.
+    #[arg(long, env = "ORGCERTS_READ_CACHE_ITEMS", default_value_t = DEFAULT_READ_CACHE_ITEMS)]
+    pub read_cache_items: u64,
 
     /// Largest request body accepted, in bytes; larger bodies get a 413.
     #[arg(long, env = "ORGCERTS_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
@@ -204,6 +209,7 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         store,
         Settings {
             max_certificates_per_org: args.max_certificates_per_org,
+            read_cache_items: args.read_cache_items,
         },
     ));
     bootstrap(&service, args.bootstrap_key()?).await?;

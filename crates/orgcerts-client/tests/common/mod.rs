@@ -56,9 +56,7 @@ pub fn server() -> impl TestServer {
             let store = orgcerts_store::open(&url).await.unwrap();
             let service = std::sync::Arc::new(orgcerts_core::Service::new(
                 store,
-                orgcerts_core::Settings {
-                    max_certificates_per_org: 50,
-                },
+                orgcerts_core::Settings::default(),
             ));
             let (_, issued) = service
                 .create_organization("Client tests", None)

@@ -109,6 +109,7 @@ impl TestServer {
             store,
             Settings {
                 max_certificates_per_org: options.max_certificates_per_org,
+                ..orgcerts_core::Settings::default()
             },
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -31,6 +31,9 @@ mod projects;
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Never writes; its `PRAGMA data_version` changes whenever any other connection, of this
+    /// process or another, commits.
+    watcher: Mutex<Connection>,
     /// Holds the directory of a throw-away database; dropped (and deleted) last.
     temporary: Option<tempfile::TempDir>,
 }
@@ -49,9 +52,11 @@ impl SqliteStore {
         open::create_file(path)?;
         let writer = open::open_writer(path)?;
         let readers = open::open_readers(path)?;
+        let watcher = open::open_watcher(path)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             readers,
+            watcher: Mutex::new(watcher),
             temporary: None,
         })
     }
@@ -157,6 +162,14 @@ impl Store for SqliteStore {
     async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
         self.read(move |conn| certificates::expiry_counts(conn, now))
             .await
+    }
+
+    fn change_token(&self) -> Option<u64> {
+        // A few microseconds: SQLite compares the WAL index header with what it saw last.
+        let conn = self.watcher.lock().ok()?;
+        conn.query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0))
+            .ok()
+            .and_then(|v| u64::try_from(v).ok())
     }
 
     fn pool_status(&self) -> Option<PoolStatus> {

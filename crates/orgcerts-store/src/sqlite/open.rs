@@ -174,6 +174,21 @@ pub(super) fn open_readers(path: &Path) -> Result<r2d2::Pool<SqliteConnectionMan
         })
 }
 
+/// A read-only connection that only asks `PRAGMA data_version`, for [`super::SqliteStore`]'s
+/// change token.
+pub(super) fn open_watcher(path: &Path) -> Result<Connection, OpenError> {
+    let conn =
+        Connection::open_with_flags(path, flags(false)).map_err(|source| OpenError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    configure(&conn, true).map_err(|source| OpenError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
