@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Fault, client, fake, server, upload_many};
+use common::{Fault, client, proxy, server, upload_many};
 use futures_util::{StreamExt, TryStreamExt};
 use orgcerts_client::types::ProjectCreateRequest;
 use orgcerts_client::{Error, ListParams, ListProjectsParams, Order};
@@ -43,7 +43,7 @@ async fn the_stream_walks_every_page_in_both_orders() {
 
 #[tokio::test]
 async fn each_next_page_asks_after_the_last_id_with_the_same_limit_and_order() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 7).await;
     server.clear_requests();
@@ -82,7 +82,7 @@ async fn each_next_page_asks_after_the_last_id_with_the_same_limit_and_order() {
 
 #[tokio::test]
 async fn a_full_last_page_ends_the_walk_without_an_empty_request() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 6).await;
     server.clear_requests();
@@ -115,7 +115,7 @@ async fn an_empty_list_has_no_next_page() {
 
 #[tokio::test]
 async fn an_error_mid_walk_is_yielded_once_and_ends_the_stream() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 4).await;
     let first = client
