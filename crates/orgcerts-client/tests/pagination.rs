@@ -98,6 +98,32 @@ async fn a_full_last_page_ends_the_walk_without_an_empty_request() {
 }
 
 #[tokio::test]
+async fn has_more_without_a_last_id_or_without_data_ends_the_walk() {
+    let server = proxy(server());
+    let client = client(&server);
+    upload_many(&client, 1).await;
+    let certificates = client.admin().organization().certificates();
+    let real = certificates.list(&ListParams::new()).await.unwrap();
+    // Page shapes the server never sends, made from one it did: the SDKs stop on them.
+    for (last_id, data_len) in [(serde_json::json!(""), 1), (real.last_id.clone().into(), 0)] {
+        let mut odd: serde_json::Value = serde_json::from_str(real.raw_body()).unwrap();
+        odd["has_more"] = true.into();
+        odd["last_id"] = last_id;
+        odd["data"].as_array_mut().unwrap().truncate(data_len);
+        server.fail_next([Fault::Body {
+            status: 200,
+            body: odd.to_string(),
+        }]);
+        server.clear_requests();
+        let page = certificates.list(&ListParams::new()).await.unwrap();
+        assert!(page.has_more && !page.has_next_page());
+        assert!(page.next_page().await.unwrap().is_none());
+        assert_eq!(page.into_stream().count().await, data_len);
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+#[tokio::test]
 async fn an_empty_list_has_no_next_page() {
     let server = server();
     let client = client(&server);
