@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Fault, TestServer, anchor, builder, client, fake, server};
+use common::{Fault, TestServer, anchor, builder, client, closed_port, proxy, server};
 use orgcerts_client::types::UploadCertificateRequest;
 use orgcerts_client::{Client, Error, ListParams};
 
@@ -75,9 +75,9 @@ async fn a_wrong_key_is_a_401_invalid_api_key() {
 
 #[tokio::test]
 async fn a_success_status_with_a_body_that_is_not_json_is_a_decode_error() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
-    server.fail_next([Fault::Garbage]);
+    server.fail_next([Fault::garbage()]);
     let error = client
         .admin()
         .organization()
@@ -121,13 +121,9 @@ async fn a_bad_limit_names_the_parameter() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_transport_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let server = fake();
+    let server = server();
     let client = builder(&server)
-        .base_url(format!("http://127.0.0.1:{port}/v1"))
+        .base_url(format!("http://127.0.0.1:{}/v1", closed_port()))
         .max_retries(0)
         .build()
         .unwrap();

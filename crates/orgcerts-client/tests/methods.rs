@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{anchor, client, fake, server};
+use common::{anchor, client, proxy, server};
 use orgcerts_client::types::{
     CertificateObject, ModifyCertificateRequest, ProjectCreateRequest, ProjectStatus,
     ProjectUpdateRequest, ToggleObject, UploadCertificateRequest,
@@ -88,7 +88,7 @@ async fn certificate_lifecycle_at_organization_level() {
 
 #[tokio::test]
 async fn include_content_is_sent_as_include_brackets() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     let certificates = client.admin().organization().certificates();
     let id = certificates
@@ -181,7 +181,7 @@ async fn projects_and_their_certificates() {
 
 #[tokio::test]
 async fn empty_ids_are_refused_before_sending() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     let certificates = client.admin().organization().certificates();
     assert!(matches!(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Fault, client, fake, server, upload_many};
+use common::{Fault, client, proxy, server, upload_many};
 use futures_util::{StreamExt, TryStreamExt};
 use orgcerts_client::types::ProjectCreateRequest;
 use orgcerts_client::{Error, ListParams, ListProjectsParams, Order};
@@ -43,7 +43,7 @@ async fn the_stream_walks_every_page_in_both_orders() {
 
 #[tokio::test]
 async fn each_next_page_asks_after_the_last_id_with_the_same_limit_and_order() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 7).await;
     server.clear_requests();
@@ -82,7 +82,7 @@ async fn each_next_page_asks_after_the_last_id_with_the_same_limit_and_order() {
 
 #[tokio::test]
 async fn a_full_last_page_ends_the_walk_without_an_empty_request() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 6).await;
     server.clear_requests();
@@ -95,6 +95,32 @@ async fn a_full_last_page_ends_the_walk_without_an_empty_request() {
     assert!(!second.has_more);
     assert!(second.next_page().await.unwrap().is_none());
     assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn has_more_without_a_last_id_or_without_data_ends_the_walk() {
+    let server = proxy(server());
+    let client = client(&server);
+    upload_many(&client, 1).await;
+    let certificates = client.admin().organization().certificates();
+    let real = certificates.list(&ListParams::new()).await.unwrap();
+    // Page shapes the server never sends, made from one it did: the SDKs stop on them.
+    for (last_id, data_len) in [(serde_json::json!(""), 1), (real.last_id.clone().into(), 0)] {
+        let mut odd: serde_json::Value = serde_json::from_str(real.raw_body()).unwrap();
+        odd["has_more"] = true.into();
+        odd["last_id"] = last_id;
+        odd["data"].as_array_mut().unwrap().truncate(data_len);
+        server.fail_next([Fault::Body {
+            status: 200,
+            body: odd.to_string(),
+        }]);
+        server.clear_requests();
+        let page = certificates.list(&ListParams::new()).await.unwrap();
+        assert!(page.has_more && !page.has_next_page());
+        assert!(page.next_page().await.unwrap().is_none());
+        assert_eq!(page.into_stream().count().await, data_len);
+        assert_eq!(server.requests().len(), 1);
+    }
 }
 
 #[tokio::test]
@@ -115,7 +141,7 @@ async fn an_empty_list_has_no_next_page() {
 
 #[tokio::test]
 async fn an_error_mid_walk_is_yielded_once_and_ends_the_stream() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     upload_many(&client, 4).await;
     let first = client

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Fault, builder, client, fake};
+use common::{Fault, builder, client, closed_port, proxy, server};
 use orgcerts_client::{Error, ListParams};
 
 async fn list(client: &orgcerts_client::Client) -> orgcerts_client::Result<usize> {
@@ -20,7 +20,7 @@ async fn list(client: &orgcerts_client::Client) -> orgcerts_client::Result<usize
 
 #[tokio::test]
 async fn server_errors_are_retried_twice_by_default() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     server.fail_next([Fault::status(500), Fault::status(503)]);
     assert_eq!(list(&client).await.unwrap(), 0);
@@ -35,7 +35,7 @@ async fn server_errors_are_retried_twice_by_default() {
 
 #[tokio::test]
 async fn the_number_of_retries_is_configurable() {
-    let server = fake();
+    let server = proxy(server());
     let none = builder(&server).max_retries(0).build().unwrap();
     server.fail_next([Fault::status(500)]);
     assert!(list(&none).await.is_err());
@@ -55,7 +55,7 @@ async fn the_number_of_retries_is_configurable() {
 
 #[tokio::test]
 async fn retry_after_is_honoured() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
     server.fail_next([Fault::status_with(429, "retry-after", "1")]);
     let started = Instant::now();
@@ -70,9 +70,9 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn x_should_retry_decides_over_the_status() {
-    let server = fake();
+    let server = proxy(server());
     let client = client(&server);
-    // The fake marks every 4xx but 408/429 `x-should-retry: false`, as the contract says.
+    // The proxy marks every 4xx but 408/429 `x-should-retry: false`, as the server does.
     server.fail_next([Fault::status(409)]);
     assert_eq!(
         list(&client)
@@ -97,7 +97,7 @@ async fn x_should_retry_decides_over_the_status() {
 
 #[tokio::test]
 async fn a_timed_out_attempt_is_retried() {
-    let server = fake();
+    let server = proxy(server());
     let client = builder(&server)
         .timeout(Duration::from_millis(300))
         .build()
@@ -121,12 +121,8 @@ async fn a_timed_out_attempt_is_retried() {
 
 #[tokio::test]
 async fn connection_failures_are_retried_with_backoff_then_reported() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let server = fake();
-    let base_url = format!("http://127.0.0.1:{port}/v1");
+    let server = server();
+    let base_url = format!("http://127.0.0.1:{}/v1", closed_port());
     let client = builder(&server)
         .base_url(&base_url)
         .retry_delays(Duration::from_millis(200), Duration::from_secs(1))

@@ -1,7 +1,12 @@
-//! Certificates for tests, minted at run time so that no checked-in file can expire.
+//! Test support: certificates minted at run time so that no checked-in file can expire, and
+//! the [`TestServer`] view of a running server that behavioural tests talk to.
 //!
 //! Start from [`CertSpec::ca`] (a valid CA anchor) and change one property to get the
 //! certificate a test needs.
+
+mod server;
+
+pub use server::{Running, TestServer, closed_port};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,

@@ -3,8 +3,7 @@
 mod common;
 
 use common::{
-    Fault, TestServer, closed_port, orgcerts, run, run_command, run_with_stdin, start_fake,
-    start_server,
+    Fault, TestServer, closed_port, orgcerts, proxy, run, run_command, run_with_stdin, start_server,
 };
 
 const API: i32 = 3;
@@ -76,8 +75,8 @@ fn an_unreachable_server_is_its_own_code() {
 
 #[test]
 fn an_answer_that_is_not_json_is_its_own_code() {
-    let server = start_fake();
-    server.fail_next([Fault::Garbage]);
+    let server = proxy(start_server());
+    server.fail_next([Fault::garbage()]);
     let failed = run(&server, &["certs", "list"]);
     assert_eq!(failed.code, BAD_RESPONSE);
     let line = one_error_line(&failed.stderr);
@@ -89,7 +88,7 @@ fn an_answer_that_is_not_json_is_its_own_code() {
 
 #[test]
 fn server_errors_are_retried_before_failing() {
-    let server = start_fake();
+    let server = proxy(start_server());
     server.fail_next([Fault::status(503)]);
     run(&server, &["certs", "list"]).ok();
     server.clear_requests();
@@ -102,7 +101,7 @@ fn server_errors_are_retried_before_failing() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let server = start_fake();
+    let server = proxy(start_server());
     for args in [
         &["certs"][..],
         &["certs", "list", "--limit", "0"],

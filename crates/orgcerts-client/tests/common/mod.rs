@@ -1,47 +1,18 @@
 //! Test setup shared by the client's integration tests.
 //!
-//! `server()` is the one place that decides what the tests talk to. Today it is the in-memory
-//! fake; when the real server is on this branch it starts that instead (see the crate README),
-//! and every test that does not need `fake()` runs against it unchanged.
+//! `server()` starts the real server in-process over a fresh SQLite file. A test that needs
+//! the server to fail on purpose, or to see the requests the client sent, puts the
+//! fault-injecting proxy in front of it: `proxy(server())`.
 
 #![allow(dead_code, unused_imports)]
 
 use std::time::Duration;
 
 use orgcerts_client::Client;
-pub use orgcerts_fake::{FakeServer, Fault, TestServer};
-use orgcerts_testkit::CertSpec;
+pub use orgcerts_testkit::{Running, TestServer, ca_pem as anchor, closed_port};
+pub use orgcerts_testproxy::{Fault, Proxy, proxy};
 
-pub struct RealServer {
-    base_url: String,
-    key: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl TestServer for RealServer {
-    fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-    fn admin_key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl Drop for RealServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
-/// that needs the fake's controls must ask for `fake()`.
+/// The real server on a free port of 127.0.0.1, on a thread of its own, stopped when dropped.
 pub fn server() -> impl TestServer {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
@@ -77,18 +48,11 @@ pub fn server() -> impl TestServer {
         });
     });
     let (addr, key) = ready_rx.recv().unwrap();
-    RealServer {
-        base_url: format!("http://{addr}/v1"),
-        key,
-        stop: Some(stop),
-        thread: Some(thread),
-        _dir: dir,
-    }
-}
-
-/// A server that can fail on purpose: always the fake.
-pub fn fake() -> FakeServer {
-    FakeServer::start()
+    Running::new(format!("http://{addr}/v1"), key, move || {
+        let _ = stop.send(());
+        let _ = thread.join();
+        drop(dir);
+    })
 }
 
 /// A client of `server` with short retry delays, so retry tests stay quick.
@@ -101,11 +65,6 @@ pub fn builder(server: &impl TestServer) -> orgcerts_client::ClientBuilder {
         .api_key(server.admin_key())
         .base_url(server.base_url())
         .retry_delays(Duration::from_millis(20), Duration::from_millis(100))
-}
-
-/// A fresh, valid CA anchor.
-pub fn anchor(name: &str) -> String {
-    CertSpec::ca(name).mint().cert_pem
 }
 
 /// Uploads `count` anchors named `cert-0`, `cert-1`, ... and returns their ids in upload order.

@@ -1,44 +1,18 @@
 //! Runs the real `orgcerts` binary against a server.
 //!
-//! `start_server()` is the one place that decides which server: today the in-memory fake from
-//! orgcerts-fake; once the real server is on this branch, it starts `orgcerts serve` on a free
-//! port with a fresh database and a provisioned admin key instead. Tests that need the server
-//! to fail on purpose call `start_fake()` and keep the fake.
+//! `start_server()` starts the real `orgcerts serve` on a free port with a fresh database and a
+//! provisioned admin key. A test that needs the server to fail on purpose, or to see what the
+//! command line sent, puts the fault-injecting proxy in front of it: `proxy(start_server())`.
 
 #![allow(dead_code, unused_imports)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-pub use orgcerts_fake::{FakeServer, Fault, TestServer};
-use orgcerts_testkit::CertSpec;
+pub use orgcerts_testkit::{Running, TestServer, ca_pem as anchor, closed_port};
+pub use orgcerts_testproxy::{Fault, Proxy, proxy};
 
 /// The real `orgcerts serve` on a free port, over a fresh SQLite file, stopped when dropped.
-pub struct RealServer {
-    child: std::process::Child,
-    base_url: String,
-    key: String,
-    _dir: tempfile::TempDir,
-}
-
-impl TestServer for RealServer {
-    fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-    fn admin_key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl Drop for RealServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
-/// that needs the fake's controls must ask for `start_fake()`.
 pub fn start_server() -> impl TestServer {
     use std::io::BufRead;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -68,17 +42,11 @@ pub fn start_server() -> impl TestServer {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    RealServer {
-        child,
-        base_url: format!("http://{addr}/v1"),
-        key,
-        _dir: dir,
-    }
-}
-
-/// A server that can be told to fail: always the fake.
-pub fn start_fake() -> FakeServer {
-    FakeServer::start()
+    Running::new(format!("http://{addr}/v1"), key, move || {
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(dir);
+    })
 }
 
 /// What a run of the binary left.
@@ -153,11 +121,6 @@ pub fn run_command(command: &mut Command, input: Option<&str>) -> Run {
     }
 }
 
-/// A fresh, valid CA anchor in PEM.
-pub fn anchor(name: &str) -> String {
-    CertSpec::ca(name).mint().cert_pem
-}
-
 /// Uploads an anchor from stdin with the CLI and returns the new id.
 pub fn upload(server: &impl TestServer, name: &str) -> String {
     let out = run_with_stdin(
@@ -171,10 +134,4 @@ pub fn upload(server: &impl TestServer, name: &str) -> String {
 
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
-}
-
-/// A port nothing listens on.
-pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
 }
