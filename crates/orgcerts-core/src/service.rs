@@ -290,19 +290,18 @@ impl Service {
         page: &PageRequest,
     ) -> Result<Page<ScopedCertificate>> {
         if let Some((cache, token)) = self.cache_token() {
-            let list = match cache.list(org, scope, token) {
-                Some(list) => list,
-                None => {
-                    let whole = PageRequest {
-                        limit: MAX_CACHED_LIST,
-                        after: None,
-                        order: Order::Asc,
-                    };
-                    let fetched = self.store.list_certificates(org, scope, &whole).await?;
-                    let list = (!fetched.has_more).then(|| Arc::new(fetched.items));
-                    cache.remember_list(org, scope, token, list.clone());
-                    list
-                }
+            let list = if let Some(list) = cache.list(org, scope, token) {
+                list
+            } else {
+                let whole = PageRequest {
+                    limit: MAX_CACHED_LIST,
+                    after: None,
+                    order: Order::Asc,
+                };
+                let fetched = self.store.list_certificates(org, scope, &whole).await?;
+                let list = (!fetched.has_more).then(|| Arc::new(fetched.items));
+                cache.remember_list(org, scope, token, list.clone());
+                list
             };
             if let Some(page) = list.and_then(|list| page_of(&list, page)) {
                 return Ok(page);
