@@ -136,13 +136,21 @@ impl ServeArgs {
     }
 }
 
-/// Installs the global log subscriber. `RUST_LOG` refines the level (default `info`).
-pub fn init_logging(format: LogFormat) {
+/// Keeps the log writer's background thread alive; dropping it flushes what is queued.
+pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+
+/// Installs the global log subscriber. `RUST_LOG` refines the level (default `info`). Lines go
+/// to stderr through a background thread, so a slow terminal or pipe never stalls a request;
+/// when its queue is full, requests wait rather than lines being dropped.
+pub fn init_logging(format: LogFormat) -> LogGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     // A second initialisation (tests starting several servers) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder
@@ -152,6 +160,7 @@ pub fn init_logging(format: LogFormat) {
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
+    guard
 }
 
 /// On a database without organizations, creates the default one and its first admin key.

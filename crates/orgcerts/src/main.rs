@@ -67,7 +67,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { database, serve } => {
-            init_logging(serve.log_format);
+            let _log = init_logging(serve.log_format);
             match orgcerts_store::open(&database.database_url).await {
                 Ok(store) => orgcerts_server::serve::serve(serve, store).await,
                 Err(err) => Err(err.into()),
