@@ -61,6 +61,26 @@ impl SqliteStore {
         })
     }
 
+    /// Opens the database like [`Self::open`], but its writer connection does not flush
+    /// commits to disk (`PRAGMA synchronous=OFF`): for seeding large benchmark data sets fast
+    /// (`bench/seed`), and for nothing else. A crash or power loss while loading may lose the
+    /// load or leave the file damaged, so load into a file you can throw away. `orgcerts serve`
+    /// and the operator commands never use it; the setting belongs to this connection only,
+    /// so a later [`Self::open`] of the same file is durable again.
+    pub fn open_for_bulk_load(path: &Path) -> Result<Self, OpenError> {
+        let store = Self::open(path)?;
+        store
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pragma_update(None, "synchronous", "OFF")
+            .map_err(|source| OpenError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(store)
+    }
+
     /// Opens a fresh database in a new temporary directory, deleted when the store is dropped:
     /// what `sqlite::memory:` means. (A real in-memory database cannot be shared between the
     /// writer and the readers in WAL mode.) Blocks like [`Self::open`].
@@ -336,6 +356,22 @@ mod tests {
 
     use super::certificates::list_sql;
     use super::*;
+
+    #[test]
+    fn bulk_loading_skips_flushes_on_its_own_connection_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulk.db");
+        let synchronous = |store: &SqliteStore| -> i64 {
+            let conn = store.writer.lock().unwrap();
+            conn.pragma_query_value(None, "synchronous", |row| row.get(0))
+                .unwrap()
+        };
+        let bulk = SqliteStore::open_for_bulk_load(&path).unwrap();
+        assert_eq!(synchronous(&bulk), 0, "OFF while loading");
+        drop(bulk);
+        let served = SqliteStore::open(&path).unwrap();
+        assert_eq!(synchronous(&served), 2, "FULL again for serving");
+    }
 
     /// The list is one index range scan in either order, with no sort step, so the cost of a
     /// page does not grow with its depth. (SQLite seeks on `created_at` only: `seq` is the
