@@ -187,7 +187,9 @@ impl Store for SqliteStore {
     fn change_token(&self) -> Option<u64> {
         // A few microseconds: SQLite compares the WAL index header with what it saw last.
         let conn = self.watcher.lock().ok()?;
-        conn.query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0))
+        // Prepared once: it is asked twice per request (authentication, then the list).
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)))
             .ok()
             .and_then(|v| u64::try_from(v).ok())
     }
