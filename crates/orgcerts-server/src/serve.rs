@@ -150,6 +150,7 @@ pub fn init_logging(format: LogFormat) -> LogGuard {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(writer);
     // A second initialisation (tests starting several servers) keeps the first subscriber.
     let _ = match format {
