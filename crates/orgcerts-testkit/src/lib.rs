@@ -1,7 +1,11 @@
-//! Certificates for tests, minted at run time so that no checked-in file can expire.
+//! Test support for orgcerts.
 //!
-//! Start from [`CertSpec::ca`] (a valid CA anchor) and change one property to get the
-//! certificate a test needs.
+//! - Certificates minted at run time so that no checked-in file can expire: start from
+//!   [`CertSpec::ca`] (a valid CA anchor) and change one property to get the certificate a test
+//!   needs.
+//! - [`database`]: a fresh database per test, SQLite or a PostgreSQL schema.
+
+pub mod database;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use time::{Duration, OffsetDateTime};
