@@ -144,12 +144,13 @@ pub enum OpenError {
     Pool { path: PathBuf, source: r2d2::Error },
     #[error("the PostgreSQL database URL is not valid: {reason}")]
     PostgresUrl { reason: String },
-    #[error("cannot connect to PostgreSQL at {target} (waited up to {waited_ms} ms): {source}")]
+    // `error` is not marked as the source: its text is already in the message.
+    #[error("cannot connect to PostgreSQL at {target} (waited up to {waited_ms} ms): {error}")]
     PostgresConnect {
         /// `user@host:port/database`, never the password.
         target: String,
         waited_ms: u128,
-        source: sqlx::Error,
+        error: sqlx::Error,
     },
     #[error(
         "the PostgreSQL database has schema version {found}, newer than the {known} this orgcerts knows; run a newer orgcerts"

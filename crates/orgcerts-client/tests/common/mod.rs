@@ -17,7 +17,7 @@ pub struct RealServer {
     key: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _database: orgcerts_testkit::database::TestDatabase,
 }
 
 impl TestServer for RealServer {
@@ -43,8 +43,9 @@ impl Drop for RealServer {
 /// The server the behavioural tests run against. Only [`TestServer`] is visible, so a test
 /// that needs the fake's controls must ask for `fake()`.
 pub fn server() -> impl TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    // SQLite, or PostgreSQL with ORGCERTS_TEST_ENGINE=postgres.
+    let database = orgcerts_testkit::database::TestDatabase::fresh();
+    let url = database.url();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -84,7 +85,7 @@ pub fn server() -> impl TestServer {
         key,
         stop: Some(stop),
         thread: Some(thread),
-        _dir: dir,
+        _database: database,
     }
 }
 

@@ -66,10 +66,16 @@ pub(super) fn connect_options(
     settings: &OpenOptions,
 ) -> Result<PgConnectOptions, OpenError> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|err| OpenError::PostgresUrl {
-            // sqlx's reasons name the offending part (a bad port, an unknown sslmode), never
-            // the whole URL.
-            reason: err.to_string(),
+        .map_err(|err| {
+            // The innermost reason names the offending part (a bad port, an unknown sslmode),
+            // never the whole URL; the outer ones only say "error with configuration".
+            let mut reason: &dyn std::error::Error = &err;
+            while let Some(inner) = reason.source() {
+                reason = inner;
+            }
+            OpenError::PostgresUrl {
+                reason: reason.to_string(),
+            }
         })?
         .application_name("orgcerts");
     let timeout = settings.statement_timeout.as_millis();
@@ -102,7 +108,7 @@ async fn connect_patiently(
             return Err(OpenError::PostgresConnect {
                 target: describe(options),
                 waited_ms: settings.connect_timeout.as_millis(),
-                source: err,
+                error: err,
             });
         }
         tokio::time::sleep(CONNECT_RETRY_PAUSE).await;

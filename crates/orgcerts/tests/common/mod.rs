@@ -13,12 +13,13 @@ use std::process::{Command, Output, Stdio};
 pub use orgcerts_fake::{FakeServer, Fault, TestServer};
 use orgcerts_testkit::CertSpec;
 
-/// The real `orgcerts serve` on a free port, over a fresh SQLite file, stopped when dropped.
+/// The real `orgcerts serve` on a free port, over a fresh database (SQLite, or PostgreSQL with
+/// `ORGCERTS_TEST_ENGINE=postgres`), stopped when dropped.
 pub struct RealServer {
     child: std::process::Child,
     base_url: String,
     key: String,
-    _dir: tempfile::TempDir,
+    _database: orgcerts_testkit::database::TestDatabase,
 }
 
 impl TestServer for RealServer {
@@ -41,17 +42,14 @@ impl Drop for RealServer {
 /// that needs the fake's controls must ask for `start_fake()`.
 pub fn start_server() -> impl TestServer {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let database = orgcerts_testkit::database::TestDatabase::fresh();
     let key = format!(
         "sk-admin-{}",
         "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_orgcerts"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/orgcerts.sqlite3", dir.path().display()),
-        )
+        .env("DATABASE_URL", database.url())
         .env("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &key)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -72,7 +70,7 @@ pub fn start_server() -> impl TestServer {
         child,
         base_url: format!("http://{addr}/v1"),
         key,
-        _dir: dir,
+        _database: database,
     }
 }
 
