@@ -16,6 +16,7 @@ import string
 import subprocess
 import tempfile
 import threading
+import time
 
 import openai
 import pytest
@@ -69,7 +70,10 @@ def fresh_database():
         try:
             yield with_search_path(postgres_url(), schema)
         finally:
-            psql(f"SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {schema} CASCADE")
+            psql(
+                "SET client_min_messages = warning; SET lock_timeout = '5s'; "
+                f"DROP SCHEMA IF EXISTS {schema} CASCADE"
+            )
     else:
         raise ValueError(f"ORGCERTS_TEST_ENGINE={engine!r}: use sqlite or postgres")
 
@@ -112,6 +116,19 @@ class Server:
     def _drain(self) -> None:
         for line in self.proc.stderr:
             self.log.append(line)
+
+    def request_count(self) -> int:
+        """How many requests the server has logged so far."""
+        return sum(1 for line in list(self.log) if '"request"' in line)
+
+    def wait_for_requests(self, at_least: int, timeout: float = 10.0) -> int:
+        """Waits until the server has logged `at_least` requests; returns the count."""
+        deadline = time.monotonic() + timeout
+        while (count := self.request_count()) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} requests logged, expected {at_least}")
+            time.sleep(0.01)
+        return count
 
     @property
     def base_url(self) -> str:
