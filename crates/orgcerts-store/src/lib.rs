@@ -57,6 +57,10 @@ pub struct OpenOptions {
     /// setting alone (needed behind PgBouncer in transaction mode, which refuses start-up
     /// options).
     pub statement_timeout: Duration,
+    /// Whether migrations hold PostgreSQL's `pg_advisory_lock`, which lets instances start at
+    /// once. Turn it off only for an engine without real advisory locks (CockroachDB), and then
+    /// let one instance start (and migrate) before the others.
+    pub migration_lock: bool,
 }
 
 impl Default for OpenOptions {
@@ -66,6 +70,7 @@ impl Default for OpenOptions {
             acquire_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(5),
+            migration_lock: true,
         }
     }
 }

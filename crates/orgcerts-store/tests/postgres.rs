@@ -108,6 +108,21 @@ async fn concurrent_start_ups_migrate_once() {
     );
 }
 
+/// For engines without advisory locks: one instance migrates, the next finds nothing to do.
+#[tokio::test]
+async fn migrations_run_without_the_advisory_lock_when_told() {
+    let schema = PgSchema::create();
+    let unlocked = OpenOptions {
+        migration_lock: false,
+        ..OpenOptions::default()
+    };
+    let first = open_with(&schema.url(), &unlocked).await.unwrap();
+    let second = open_with(&schema.url(), &unlocked).await.unwrap();
+    let org = new_org(&*first).await;
+    insert_cert(&*second, &org, T0).await;
+    second.health().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_maximum_holds_across_instances() {
     let (a, b, _schema) = two_instances().await;

@@ -54,6 +54,13 @@ pub struct DatabaseArgs {
     #[arg(long, env = "ORGCERTS_DB_STATEMENT_TIMEOUT_MS",
           default_value_t = millis(OpenOptions::default().statement_timeout))]
     pub db_statement_timeout_ms: u64,
+
+    /// PostgreSQL: hold an advisory lock while migrating, so that instances may start at once.
+    /// `false` only for engines without advisory locks (CockroachDB): then start one instance
+    /// before the others.
+    #[arg(long, env = "ORGCERTS_DB_MIGRATION_LOCK", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub db_migration_lock: bool,
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -68,6 +75,7 @@ impl DatabaseArgs {
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            migration_lock: self.db_migration_lock,
         };
         orgcerts_store::open_with(&self.database_url, &options).await
     }

@@ -119,8 +119,10 @@ async fn connect_patiently(
 /// while it checks and applies migrations, so concurrent starts take turns and the later ones
 /// find nothing to do. The connection is closed afterwards, which also releases the lock if
 /// the migration failed half-way.
-async fn migrate(conn: &mut PgConnection) -> Result<(), OpenError> {
-    migrator()
+async fn migrate(conn: &mut PgConnection, lock: bool) -> Result<(), OpenError> {
+    let mut migrator = migrator();
+    migrator.set_locking(lock);
+    migrator
         .run_direct(None, conn, false)
         .await
         .map_err(|err| match err {
@@ -148,7 +150,7 @@ pub(super) async fn open(
 ) -> Result<(PgPool, PgConnectOptions), OpenError> {
     let options = connect_options(url, settings)?;
     let mut conn = connect_patiently(&options, settings).await?;
-    let migrated = migrate(&mut conn).await;
+    let migrated = migrate(&mut conn, settings.migration_lock).await;
     // Closing politely may fail on a connection that just broke; the migration's own result
     // is what matters.
     let _ = conn.close().await;
