@@ -232,19 +232,6 @@ pub async fn open_with(
     Ok(Arc::new(store))
 }
 
-/// The database a URL names, safe to show: an SQLite URL as it is, a PostgreSQL one as
-/// `postgres://user@host:port/database` (never the password, nor the rest of the query).
-pub fn redacted_url(database_url: &str) -> String {
-    match parse_url(database_url) {
-        Ok(Target::Postgres) => postgres::connect_options_for_display(database_url).map_or_else(
-            || "postgres://(an invalid URL)".to_owned(),
-            |options| format!("postgres://{}", postgres::describe(&options)),
-        ),
-        _ if database_url.contains('@') => "(a database URL with credentials)".to_owned(),
-        _ => database_url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,17 +259,6 @@ mod tests {
             parse_url("PostgreSQL://h/db?sslmode=require").ok(),
             Some(Target::Postgres)
         );
-    }
-
-    #[test]
-    fn redacted_urls_hide_passwords() {
-        assert_eq!(
-            redacted_url("postgres://app:hunter2@db:6432/certs?sslmode=require&password=x"),
-            "postgres://app@db:6432/certs"
-        );
-        assert_eq!(redacted_url("sqlite://data/o.db"), "sqlite://data/o.db");
-        assert!(!redacted_url("mysql://u:hunter2@h/db").contains("hunter2"));
-        assert!(!redacted_url("postgres://u:hunter2@h:bad/db").contains("hunter2"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod projects;
 
 use error::{Attempt, Failure};
 
-pub(crate) use open::{connect_options_for_display, describe};
+use open::describe;
 
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {

@@ -45,7 +45,7 @@ fn migrator() -> Migrator {
 
 /// `user@host:port/database`: what a message may say about where it tried to connect. Never
 /// the password, whether it came in the URL's user info or its query.
-pub(crate) fn describe(options: &PgConnectOptions) -> String {
+pub(super) fn describe(options: &PgConnectOptions) -> String {
     format!(
         "{}@{}:{}/{}",
         options.get_username(),
@@ -53,11 +53,6 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
         options.get_port(),
         options.get_database().unwrap_or(options.get_username())
     )
-}
-
-/// The URL's connection settings, for [`describe`] alone (`None` when it does not parse).
-pub(crate) fn connect_options_for_display(url: &str) -> Option<PgConnectOptions> {
-    PgConnectOptions::from_str(url).ok()
 }
 
 /// Parses a `postgres://` / `postgresql://` URL and adds orgcerts' session settings.
