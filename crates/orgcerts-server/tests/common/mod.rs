@@ -1,9 +1,9 @@
-//! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh SQLite file, driven
-//! over HTTP with reqwest.
+//! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh database, driven over
+//! HTTP with reqwest. The database is a new SQLite file, or a new PostgreSQL schema when
+//! `ORGCERTS_TEST_ENGINE=postgres` (see `orgcerts_testkit::database`).
 #![allow(dead_code, unused_imports)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orgcerts_core::{Service, Settings};
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use orgcerts_testkit::database::TestDatabase;
 pub use orgcerts_testkit::{CertSpec, KeyUsage, ca_pem, time};
 
 /// A running server and the admin key of its first organization.
@@ -22,12 +23,13 @@ pub struct TestServer {
     pub key: String,
     pub org_id: String,
     pub service: Arc<Service>,
-    pub db_path: PathBuf,
+    /// The database URL, for a second server on the same data.
+    pub db_url: String,
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    /// Keeps the database directory alive as long as the server.
-    dir: Option<tempfile::TempDir>,
+    /// Keeps the database (directory or schema) alive as long as the server.
+    database: Option<TestDatabase>,
 }
 
 /// One HTTP answer.
@@ -86,9 +88,8 @@ impl TestServer {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("orgcerts.sqlite3");
-        let mut server = Self::start_on(&db_path, options).await;
+        let database = TestDatabase::fresh();
+        let mut server = Self::start_on(&database.url(), options).await;
         let (org, issued) = server
             .service
             .create_organization("Test organization", None)
@@ -96,15 +97,13 @@ impl TestServer {
             .expect("create organization");
         server.key = issued.secret;
         server.org_id = org.id.to_string();
-        server.dir = Some(dir);
+        server.database = Some(database);
         server
     }
 
-    /// Starts a server on an existing database file (no organization is created).
-    pub async fn start_on(db_path: &Path, options: Options) -> Self {
-        let store = orgcerts_store::open(&format!("sqlite://{}", db_path.display()))
-            .await
-            .expect("open store");
+    /// Starts a server on an existing database (no organization is created).
+    pub async fn start_on(db_url: &str, options: Options) -> Self {
+        let store = orgcerts_store::open(db_url).await.expect("open store");
         let service = Arc::new(Service::new(
             store,
             Settings {
@@ -132,15 +131,15 @@ impl TestServer {
             key: String::new(),
             org_id: String::new(),
             service,
-            db_path: db_path.to_owned(),
+            db_url: db_url.to_owned(),
             http: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
-            dir: None,
+            database: None,
         }
     }
 
-    /// Stops the server gracefully and waits for it; the temp directory is kept with `self`.
+    /// Stops the server gracefully and waits for it; the database is kept with `self`.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
