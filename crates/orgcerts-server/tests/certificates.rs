@@ -300,13 +300,13 @@ async fn modify_renames_and_an_empty_body_changes_nothing() {
 
     // The Node SDK sends Content-Type: application/json with no body.
     let empty = server
-        .raw(Method::POST, &path)
-        .bearer_auth(&server.key)
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let empty = TestServer::reply(empty).await;
+        .send(
+            server
+                .raw(Method::POST, &path)
+                .bearer_auth(&server.key)
+                .header("content-type", "application/json"),
+        )
+        .await;
     assert_eq!(empty.ok()["name"], "Renamed Certificate");
     assert_eq!(server.get(&path).await.ok()["name"], "Renamed Certificate");
 }
@@ -318,13 +318,13 @@ async fn delete_answers_certificate_deleted_and_the_certificate_is_gone() {
     let path = format!("/organization/certificates/{id}");
     // The Python SDK sends Content-Type: application/json with no body on DELETE.
     let reply = server
-        .raw(Method::DELETE, &path)
-        .bearer_auth(&server.key)
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let reply = TestServer::reply(reply).await;
+        .send(
+            server
+                .raw(Method::DELETE, &path)
+                .bearer_auth(&server.key)
+                .header("content-type", "application/json"),
+        )
+        .await;
     assert_eq!(
         reply.ok(),
         &json!({"object": "certificate.deleted", "id": id})
