@@ -8,7 +8,11 @@ use serde_json::json;
 
 #[test]
 fn requests_are_matched_to_the_operations_of_the_extracts() {
-    assert_eq!(operation_count(), 15, "ten certificate and five project operations");
+    assert_eq!(
+        operation_count(),
+        15,
+        "ten certificate and five project operations"
+    );
     assert_eq!(
         operation_id("POST", "/v1/organization/certificates/activate"),
         Some("activateOrganizationCertificates")
