@@ -248,3 +248,41 @@ async fn bodies_over_the_limit_are_413() {
     reply.assert_error(413, None, None);
     assert_eq!(reply.header("x-should-retry"), Some("false"));
 }
+
+#[tokio::test]
+async fn array_bodies_are_400_not_read_as_objects_by_field_order() {
+    // Found by schemathesis: serde reads a struct from a JSON array too, so `[null, null]`
+    // renamed nothing with a 200, and `[pem, name]` uploaded a certificate.
+    let server = TestServer::start().await;
+    let project = server.create_project("p").await;
+    server
+        .post(
+            &format!("/organization/projects/{project}"),
+            json!([null, null]),
+        )
+        .await
+        .assert_error(400, None, None);
+    server
+        .post(
+            "/organization/certificates",
+            json!([ca_pem("array"), "name"]),
+        )
+        .await
+        .assert_error(400, None, None);
+    let id = server.upload_id("object").await;
+    server
+        .post("/organization/certificates/activate", json!([[id]]))
+        .await
+        .assert_error(400, None, None);
+    server
+        .post(
+            &format!("/organization/certificates/{id}"),
+            json!(["renamed"]),
+        )
+        .await
+        .assert_error(400, None, None);
+    let page = server.get("/organization/certificates").await;
+    assert_eq!(TestServer::ids(page.ok()), [id], "only the object upload");
+    assert_eq!(page.body["data"][0]["name"], "object");
+    assert_eq!(page.body["data"][0]["active"], false);
+}
