@@ -15,6 +15,9 @@ Random strings are not certificates, and random ids name nothing, so:
 Nothing here touches names, ids in paths or `certificate_ids`: unknown ids are a 404, which every
 check accepts, and the ids of objects created during the run are found by schemathesis itself.
 
+The certificate run.py seeds for the overlay's project link is not deleted: a deletion aimed at it
+is aimed at a certificate uploaded for it instead, so that the link keeps working.
+
 Two kinds of failure are dropped (`filter_failure`), each only after asking the server that the
 answer was right; README.md here lists them with their reasons.
 """
@@ -70,12 +73,17 @@ def make_ca(name: str) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
+DELETE = ("DELETE", "/organization/certificates/{certificate_id}")
+
+
 @schemathesis.hook
 def map_case(context, case):
     operation = (case.operation.method.upper(), case.operation.path)
     certificate = case.body.get("certificate") if isinstance(case.body, dict) else None
     if operation == UPLOAD and isinstance(certificate, str) and len(certificate) <= MAX_CERTIFICATE_CHARS:
         case.body = {**case.body, "certificate": make_ca(f"schemathesis {secrets.token_hex(4)}")}
+    if operation == DELETE and (case.path_parameters or {}).get("certificate_id") == os.environ["ORGCERTS_PROJECT_CERTIFICATE_ID"]:
+        case.path_parameters = {**case.path_parameters, "certificate_id": _new_certificate()}
     if case.operation.method.upper() == "GET" and isinstance(case.query, dict) and isinstance(case.query.get("after"), str):
         if case.operation.path in CERTIFICATE_LISTS:
             if case.query.get("order") == "asc":
@@ -87,6 +95,17 @@ def map_case(context, case):
         elif case.operation.path == PROJECT_LIST:  # ascending, the only order it has
             case.query = {**case.query, "after": os.environ["ORGCERTS_SEED_PROJECT_ID"]}
     return case
+
+
+def _new_certificate() -> str:
+    response = requests.post(
+        os.environ["ORGCERTS_BASE_URL"] + "/organization/certificates",
+        json={"name": "to delete instead of the seeded certificate", "certificate": make_ca("stand-in")},
+        headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["id"]
 
 
 def _server_get(path: str):

@@ -3,16 +3,19 @@
 
     ORGCERTS_BIN=target/debug/orgcerts .venv/bin/python tests/schemathesis/run.py [schemathesis args]
 
-1. builds the spec under test (spec/merge.py: the official extracts + spec/overlay.yaml);
-2. starts `orgcerts serve` on a fresh SQLite file with a known admin key;
-3. seeds one certificate and one project, whose ids hooks.py uses as `after` cursors;
+1. starts `orgcerts serve` on a fresh SQLite file with a known admin key, and makes a second
+   organization for the object_level_authorization check;
+2. seeds a certificate and a project, whose ids hooks.py uses as `after` cursors, and the
+   certificate an overlay link activates for new projects;
+3. builds the spec under test (spec/merge.py: the official extracts + spec/overlay.yaml);
 4. runs `schemathesis run` with schemathesis.toml and hooks.py; extra arguments are passed on;
 5. stops the server, summarizes the run from schemathesis's NDJSON report (checks, the lifecycle
    transitions the stateful phase chained, the failures hooks.py dropped) and fails unless
    schemathesis passed and every lifecycle transition was exercised.
 
-With ORGCERTS_COMPAT_DIR set, the server's log (every request) and the summary
-(schemathesis.json) are written there, for the compatibility table.
+With ORGCERTS_COMPAT_DIR set, the summary (schemathesis.json) is written there, for the
+compatibility table; it counts only schemathesis's own requests (not the seeding, nor the
+hooks' look-ups).
 """
 
 import collections
@@ -43,7 +46,7 @@ ALPHABET = string.ascii_letters + string.digits
 IDENTITIES = ROOT / "target" / "schemathesis" / "identities.json"
 
 
-def start_server(binary: str, db_dir: str, key: str, log_path: Path | None):
+def start_server(binary: str, db_dir: str, key: str):
     env = dict(os.environ)
     env.update(
         {
@@ -57,11 +60,10 @@ def start_server(binary: str, db_dir: str, key: str, log_path: Path | None):
         }
     )
     proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    log = open(log_path, "a") if log_path else None
     addr = None
+    lines = []
     for line in proc.stderr:
-        if log:
-            log.write(line)
+        lines.append(line)
         try:
             fields = json.loads(line).get("fields", {})
         except ValueError:
@@ -70,14 +72,11 @@ def start_server(binary: str, db_dir: str, key: str, log_path: Path | None):
             addr = fields["addr"]
             break
     if addr is None:
-        raise SystemExit("orgcerts exited before listening")
+        raise SystemExit("orgcerts exited before listening:\n" + "".join(lines))
 
-    def drain():
-        for line in proc.stderr:
-            if log:
-                log.write(line)
-        if log:
-            log.close()
+    def drain():  # so that the server never blocks on a full pipe
+        for _ in proc.stderr:
+            pass
 
     drainer = threading.Thread(target=drain, daemon=True)
     drainer.start()
@@ -85,17 +84,25 @@ def start_server(binary: str, db_dir: str, key: str, log_path: Path | None):
 
 
 def seed(base_url: str, key: str) -> dict[str, str]:
+    """The objects the hooks and one overlay link need: the oldest certificate and project (`after`
+    cursors in ascending order), and a second certificate, which an overlay link activates for
+    new projects (not the oldest, so that ascending lists do not hand it to the lifecycle links)."""
     auth = {"Authorization": f"Bearer {key}"}
-    cert = requests.post(
-        f"{base_url}/organization/certificates",
-        json={"name": "seed", "certificate": hooks.make_ca("seed")},
-        headers=auth,
-        timeout=10,
-    )
-    cert.raise_for_status()
-    project = requests.post(f"{base_url}/organization/projects", json={"name": "seed"}, headers=auth, timeout=10)
-    project.raise_for_status()
-    return {"ORGCERTS_SEED_CERTIFICATE_ID": cert.json()["id"], "ORGCERTS_SEED_PROJECT_ID": project.json()["id"]}
+
+    def post(path: str, body: dict) -> str:
+        response = requests.post(f"{base_url}{path}", json=body, headers=auth, timeout=10)
+        response.raise_for_status()
+        return response.json()["id"]
+
+    return {
+        "ORGCERTS_SEED_CERTIFICATE_ID": post(
+            "/organization/certificates", {"name": "seed", "certificate": hooks.make_ca("seed")}
+        ),
+        "ORGCERTS_SEED_PROJECT_ID": post("/organization/projects", {"name": "seed"}),
+        "ORGCERTS_PROJECT_CERTIFICATE_ID": post(
+            "/organization/certificates", {"name": "for projects", "certificate": hooks.make_ca("for projects")}
+        ),
+    }
 
 
 def second_organization(binary: str, db_dir: str) -> str:
@@ -141,6 +148,7 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
     where both steps succeeded."""
     checks = collections.Counter()
     transitions = collections.Counter()
+    answered_2xx = set()  # operations that answered one of schemathesis's own requests with a 2xx
     requests_sent = 0
     longest = 0  # the most consecutive lifecycle steps, all 2xx, in one walk
     for line in ndjson.open():
@@ -150,6 +158,9 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
         recorder = event["recorder"]
         cases, interactions = recorder.get("cases", {}), recorder.get("interactions", {})
         requests_sent += len(interactions)
+        for cid, interaction in interactions.items():
+            if cid in cases and 200 <= ((interaction.get("response") or {}).get("status_code") or 0) < 300:
+                answered_2xx.add(f"{cases[cid]['value']['method']} {cases[cid]['value']['path']}")
         for results in recorder.get("checks", {}).values():
             for check in results:
                 checks[(check["name"], check["status"])] += 1
@@ -177,6 +188,7 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
     names = sorted({name for name, _ in checks})
     return {
         "requests": requests_sent,
+        "operations_2xx": sorted(answered_2xx),
         "checks": {name: {"passed": checks[(name, "success")], "failed": checks[(name, "failure")]} for name in names},
         "lifecycle": {
             f"{a} -> {b}": transitions[f"{a} -> {b}"] for a, b in zip(LIFECYCLE, LIFECYCLE[1:])
@@ -207,19 +219,20 @@ def report(summary: dict) -> bool:
 def main() -> int:
     binary = os.environ.get("ORGCERTS_BIN", str(ROOT / "target/debug/orgcerts"))
     compat_dir = os.environ.get("ORGCERTS_COMPAT_DIR")
-    spec_path = ROOT / "spec" / "generated" / "orgcerts.openapi.yaml"
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(merge.render(merge.build()))
-
     key = "sk-admin-" + "".join(secrets.choice(ALPHABET) for _ in range(48))
     with tempfile.TemporaryDirectory() as db_dir:
-        log_path = Path(compat_dir) / "schemathesis.log" if compat_dir else None
-        proc, drainer, base_url = start_server(binary, db_dir, key, log_path)
+        proc, drainer, base_url = start_server(binary, db_dir, key)
         try:
-            IDENTITIES.parent.mkdir(parents=True, exist_ok=True)
-            write_identities(IDENTITIES, {"organization": key, "other-organization": second_organization(binary, db_dir)})
             env = dict(os.environ)
             env.update(seed(base_url, key))
+            # The spec under test: the extracts and the overlay, whose one run-time value is the
+            # certificate one of its links activates for projects.
+            spec_path = ROOT / "spec" / "generated" / "orgcerts.openapi.yaml"
+            spec_path.parent.mkdir(parents=True, exist_ok=True)
+            spec = merge.render(merge.build())
+            spec_path.write_text(spec.replace("PROJECT_CERTIFICATE_ID", env["ORGCERTS_PROJECT_CERTIFICATE_ID"]))
+            IDENTITIES.parent.mkdir(parents=True, exist_ok=True)
+            write_identities(IDENTITIES, {"organization": key, "other-organization": second_organization(binary, db_dir)})
             env["ORGCERTS_ADMIN_KEY"] = key
             env["ORGCERTS_BASE_URL"] = base_url
             env["ORGCERTS_FILTER_LOG"] = str(Path(db_dir) / "dropped.tsv")
