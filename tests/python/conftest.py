@@ -98,13 +98,23 @@ class Server:
             text=True,
         )
         self.log: list[str] = []
+        # scripts/test collects every client's request log, for the compatibility table.
+        compat_dir = os.environ.get("ORGCERTS_COMPAT_DIR")
+        self.compat_log = open(os.path.join(compat_dir, "python.log"), "a") if compat_dir else None
         self.addr = self._wait_for_listening()
         # Keep draining stderr so the server never blocks on a full pipe.
-        threading.Thread(target=self._drain, daemon=True).start()
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _record(self, line: str) -> None:
+        self.log.append(line)
+        if self.compat_log:
+            self.compat_log.write(line)
+            self.compat_log.flush()
 
     def _wait_for_listening(self) -> str:
         for line in self.proc.stderr:
-            self.log.append(line)
+            self._record(line)
             try:
                 record = json.loads(line)
             except ValueError:
@@ -115,7 +125,7 @@ class Server:
 
     def _drain(self) -> None:
         for line in self.proc.stderr:
-            self.log.append(line)
+            self._record(line)
 
     def request_count(self) -> int:
         """How many requests the server has logged so far."""
@@ -137,6 +147,9 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
+        self.drain.join(timeout=5)
+        if self.compat_log:
+            self.compat_log.close()
 
 
 @pytest.fixture

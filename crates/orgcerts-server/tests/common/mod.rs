@@ -1,7 +1,10 @@
 //! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh database, driven over
 //! HTTP with reqwest. The database is a new SQLite file, or a new PostgreSQL schema when
 //! `ORGCERTS_TEST_ENGINE=postgres` (see `orgcerts_testkit::database`).
+//! Every body it receives is checked against the spec ([`shape`]).
 #![allow(dead_code, unused_imports)]
+
+pub mod shape;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -171,17 +174,15 @@ impl TestServer {
         path: &str,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(key);
+        let mut req = self.raw(method, path).bearer_auth(key);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        Self::reply(req.send().await.expect("request sent")).await
+        self.send(req).await
     }
 
-    /// A request built by the caller, e.g. with odd headers or a raw body.
+    /// A request built by the caller, e.g. with odd headers or a raw body; send it with
+    /// [`TestServer::send`].
     pub fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
     }
@@ -194,12 +195,33 @@ impl TestServer {
             .to_owned()
     }
 
-    pub async fn reply(response: reqwest::Response) -> Reply {
+    /// Reads an answer from outside the spec (the operator endpoints): JSON, not shape-checked.
+    pub async fn reply_outside_spec(response: reqwest::Response) -> Reply {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("every body is JSON, got {status}: {text:?}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends a request and reads its answer, which must be JSON and match the spec's schema
+    /// for the operation the request addressed (or `ErrorResponse`).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().expect("request builds");
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = self.http.execute(request).await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("every body is JSON, got {status}: {text:?}"));
+        shape::check(method.as_str(), &path, status.as_u16(), &body);
         Reply {
             status,
             headers,
