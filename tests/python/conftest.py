@@ -161,6 +161,10 @@ def server():
             yield srv
         finally:
             srv.stop()
+        # Secrets never reach the log: not the admin key, not a PEM body.
+        log = "".join(srv.log)
+        assert srv.key not in log, "the admin key appeared in the server log"
+        assert "BEGIN CERTIFICATE" not in log, "PEM content appeared in the server log"
 
 
 @pytest.fixture
