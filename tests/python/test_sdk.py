@@ -154,11 +154,13 @@ def test_conflicts_are_not_retried(server):
     )
     pem = make_ca("once")
     client.admin.organization.certificates.create(certificate=pem)
-    before = sum(1 for line in server.log if '"request"' in line)
+    # The log is read by a thread: wait for the line of the upload rather than assume it.
+    before = server.wait_for_requests(1)
     with pytest.raises(openai.ConflictError):
         client.admin.organization.certificates.create(certificate=pem)
+    server.wait_for_requests(before + 1)
     import time
 
-    time.sleep(0.2)
-    after = sum(1 for line in server.log if '"request"' in line)
+    time.sleep(0.3)  # time for a retry, had there been one, to be logged
+    after = server.request_count()
     assert after - before == 1

@@ -1,4 +1,4 @@
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ListResponse;
 
@@ -105,15 +105,31 @@ pub struct UploadCertificateRequest {
     /// accepted as an alias (contract.md: both at once is a 400).
     #[serde(alias = "content")]
     pub certificate: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_if_present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
 }
 
 /// The `ModifyCertificateRequest` schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModifyCertificateRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_if_present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
+}
+
+/// An optional field the spec types as a plain string: it may be left out, but `null` is a value
+/// of the wrong type (contract.md: a 400), not the same as leaving it out.
+fn string_if_present<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    String::deserialize(deserializer).map(Some)
 }
 
 /// The `ToggleCertificatesRequest` schema, for activation and deactivation.

@@ -30,6 +30,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         } else {
             &bytes
         };
+        // serde also reads a struct from a JSON array, by field order; the API takes objects.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::InvalidBody {
+                message: "Invalid request body: the body must be a JSON object, not an array."
+                    .to_owned(),
+                param: None,
+            });
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|err| json_error(&err))?;
         de.end().map_err(|_| unparseable_json())?;

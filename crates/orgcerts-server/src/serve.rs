@@ -150,6 +150,7 @@ pub fn init_logging(format: LogFormat) -> LogGuard {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(writer);
     // A second initialisation (tests starting several servers) keeps the first subscriber.
     let _ = match format {
@@ -170,15 +171,23 @@ pub async fn bootstrap(service: &Service, admin_key: Option<String>) -> anyhow::
         return Ok(());
     }
     let chosen = admin_key.is_some();
-    let (org, issued) = service
+    let (org, issued) = match service
         .create_organization("Default organization", admin_key)
         .await
-        .map_err(|err| match err {
-            orgcerts_core::Error::InvalidApiKey => anyhow::anyhow!(
-                "ORGCERTS_BOOTSTRAP_ADMIN_KEY must be an admin key of the form sk-admin- followed by 48 letters and digits"
-            ),
-            other => other.into(),
-        })?;
+    {
+        Ok(created) => created,
+        Err(orgcerts_core::Error::InvalidApiKey) => anyhow::bail!(
+            "ORGCERTS_BOOTSTRAP_ADMIN_KEY must be an admin key of the form sk-admin- followed by 48 letters and digits"
+        ),
+        // Instances started together on one empty database race to bootstrap it; with the
+        // same bootstrap key, the losers' key insert is refused as a duplicate. Whoever won,
+        // the database now has its organization.
+        Err(err) if !service.list_organizations().await?.is_empty() => {
+            tracing::info!(error = %err, "another instance created the default organization");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
     tracing::info!(organization_id = %org.id, "created the default organization");
     if !chosen {
         eprintln!(

@@ -86,9 +86,7 @@ async fn changes_made_by_another_process_on_the_same_file_are_seen_at_once() {
     server.get("/organization/certificates").await.ok();
     // Another process on the same database, as the operator's command line is.
     let other = Service::new(
-        orgcerts_store::open(&format!("sqlite://{}", server.db_path.display()))
-            .await
-            .unwrap(),
+        orgcerts_store::open(&server.db_url).await.unwrap(),
         Settings::default(),
     );
     let org = OrganizationId::parse(&server.org_id).unwrap();

@@ -181,6 +181,37 @@ async fn names_are_limited_to_256_characters_not_bytes() {
 }
 
 #[tokio::test]
+async fn a_null_certificate_name_is_400_not_no_name() {
+    // Found by schemathesis: the spec types these names as strings, and contract.md makes a
+    // field of the wrong JSON type a 400; null used to be read as "no name" / "no change".
+    let server = TestServer::start().await;
+    server
+        .post(
+            "/organization/certificates",
+            json!({"certificate": ca_pem("null"), "name": null}),
+        )
+        .await
+        .assert_error(400, Some("name"), None);
+    assert_eq!(list_len(&server).await, 0, "nothing uploaded");
+    let id = server.upload_id("kept").await;
+    let path = format!("/organization/certificates/{id}");
+    server
+        .post(&path, json!({"name": null}))
+        .await
+        .assert_error(400, Some("name"), None);
+    assert_eq!(server.get(&path).await.ok()["name"], "kept");
+    // Leaving the name out is still fine.
+    let unnamed = server
+        .post(
+            "/organization/certificates",
+            json!({"certificate": ca_pem("u")}),
+        )
+        .await;
+    assert_eq!(unnamed.ok()["name"], json!(null));
+    assert_eq!(server.post(&path, json!({})).await.ok()["name"], "kept");
+}
+
+#[tokio::test]
 async fn duplicate_uploads_conflict_naming_the_existing_id_until_it_is_deleted() {
     let server = TestServer::start().await;
     let pem = ca_pem("dup");
@@ -300,13 +331,13 @@ async fn modify_renames_and_an_empty_body_changes_nothing() {
 
     // The Node SDK sends Content-Type: application/json with no body.
     let empty = server
-        .raw(Method::POST, &path)
-        .bearer_auth(&server.key)
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let empty = TestServer::reply(empty).await;
+        .send(
+            server
+                .raw(Method::POST, &path)
+                .bearer_auth(&server.key)
+                .header("content-type", "application/json"),
+        )
+        .await;
     assert_eq!(empty.ok()["name"], "Renamed Certificate");
     assert_eq!(server.get(&path).await.ok()["name"], "Renamed Certificate");
 }
@@ -318,13 +349,13 @@ async fn delete_answers_certificate_deleted_and_the_certificate_is_gone() {
     let path = format!("/organization/certificates/{id}");
     // The Python SDK sends Content-Type: application/json with no body on DELETE.
     let reply = server
-        .raw(Method::DELETE, &path)
-        .bearer_auth(&server.key)
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let reply = TestServer::reply(reply).await;
+        .send(
+            server
+                .raw(Method::DELETE, &path)
+                .bearer_auth(&server.key)
+                .header("content-type", "application/json"),
+        )
+        .await;
     assert_eq!(
         reply.ok(),
         &json!({"object": "certificate.deleted", "id": id})

@@ -14,7 +14,7 @@ use serde_json::json;
 async fn missing_or_non_bearer_credentials_are_401_without_code() {
     let server = TestServer::start().await;
     let path = "/organization/certificates";
-    let none = TestServer::reply(server.raw(Method::GET, path).send().await.unwrap()).await;
+    let none = server.send(server.raw(Method::GET, path)).await;
     none.assert_error(401, None, None);
     for header in [
         format!("Basic {}", server.key),
@@ -22,21 +22,23 @@ async fn missing_or_non_bearer_credentials_are_401_without_code() {
         "Bearer".into(),
     ] {
         let reply = server
-            .raw(Method::GET, path)
-            .header("authorization", header)
-            .send()
-            .await
-            .unwrap();
-        TestServer::reply(reply).await.assert_error(401, None, None);
+            .send(
+                server
+                    .raw(Method::GET, path)
+                    .header("authorization", header),
+            )
+            .await;
+        reply.assert_error(401, None, None);
     }
     // The scheme is case-insensitive.
     let lower = server
-        .raw(Method::GET, path)
-        .header("authorization", format!("bearer {}", server.key))
-        .send()
-        .await
-        .unwrap();
-    TestServer::reply(lower).await.ok();
+        .send(
+            server
+                .raw(Method::GET, path)
+                .header("authorization", format!("bearer {}", server.key)),
+        )
+        .await;
+    lower.ok();
 }
 
 #[tokio::test]
@@ -54,12 +56,12 @@ async fn unknown_malformed_and_oddly_spaced_keys_are_invalid_api_key() {
         &format!("{}x", server.key),
     ] {
         let reply = server
-            .raw(Method::GET, "/organization/certificates")
-            .header("authorization", format!("Bearer {key}"))
-            .send()
-            .await
-            .unwrap();
-        let reply = TestServer::reply(reply).await;
+            .send(
+                server
+                    .raw(Method::GET, "/organization/certificates")
+                    .header("authorization", format!("Bearer {key}")),
+            )
+            .await;
         let message = reply.assert_error(401, None, Some("invalid_api_key"));
         assert!(!message.contains(key.trim()), "the key is never echoed");
     }
@@ -71,24 +73,24 @@ async fn openai_organization_header_must_name_the_keys_organization() {
     let (other_org, _) = server.second_org().await;
     let path = "/organization/certificates";
     let mismatched = server
-        .raw(Method::GET, path)
-        .bearer_auth(&server.key)
-        .header("OpenAI-Organization", &other_org)
-        .send()
-        .await
-        .unwrap();
-    TestServer::reply(mismatched)
-        .await
-        .assert_error(401, None, Some("mismatched_organization"));
+        .send(
+            server
+                .raw(Method::GET, path)
+                .bearer_auth(&server.key)
+                .header("OpenAI-Organization", &other_org),
+        )
+        .await;
+    mismatched.assert_error(401, None, Some("mismatched_organization"));
     let matching = server
-        .raw(Method::GET, path)
-        .bearer_auth(&server.key)
-        .header("OpenAI-Organization", &server.org_id)
-        .header("OpenAI-Project", "proj_ignored")
-        .send()
-        .await
-        .unwrap();
-    TestServer::reply(matching).await.ok();
+        .send(
+            server
+                .raw(Method::GET, path)
+                .bearer_auth(&server.key)
+                .header("OpenAI-Organization", &server.org_id)
+                .header("OpenAI-Project", "proj_ignored"),
+        )
+        .await;
+    matching.ok();
 }
 
 #[tokio::test]
@@ -104,24 +106,20 @@ async fn every_response_has_json_a_unique_request_id_and_processing_time() {
     for _ in 0..3 {
         for (method, path) in &requests {
             let response = server
-                .raw(method.clone(), path)
-                .bearer_auth(&server.key)
-                .send()
-                .await
-                .unwrap();
+                .send(server.raw(method.clone(), path).bearer_auth(&server.key))
+                .await;
             assert_eq!(
-                response.headers()["content-type"],
-                "application/json",
+                response.headers["content-type"], "application/json",
                 "{method} {path}"
             );
-            let id = response.headers()["x-request-id"]
+            let id = response.headers["x-request-id"]
                 .to_str()
                 .unwrap()
                 .to_owned();
             assert!(id.starts_with("req_") && id.len() == 36, "{id}");
             assert!(id[4..].bytes().all(|b| b.is_ascii_hexdigit()));
             assert!(seen.insert(id), "request ids are unique");
-            let ms: u64 = response.headers()["openai-processing-ms"]
+            let ms: u64 = response.headers["openai-processing-ms"]
                 .to_str()
                 .unwrap()
                 .parse()
@@ -169,14 +167,11 @@ async fn unknown_routes_and_wrong_methods() {
 async fn repeated_slashes_are_tolerated() {
     let server = TestServer::start().await;
     let id = server.upload_id("slashes").await;
-    let url = format!("{}//organization//certificates/{id}", server.base);
-    let response = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(&server.key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(TestServer::reply(response).await.ok()["id"], id.as_str());
+    let path = format!("//organization//certificates/{id}");
+    let response = server
+        .send(server.raw(Method::GET, &path).bearer_auth(&server.key))
+        .await;
+    assert_eq!(response.ok()["id"], id.as_str());
 }
 
 #[tokio::test]
@@ -190,25 +185,25 @@ async fn malformed_bodies_are_400_with_the_field_when_known() {
         "\u{0}",
     ] {
         let reply = server
-            .raw(Method::POST, path)
-            .bearer_auth(&server.key)
-            .header("content-type", "application/json")
-            .body(raw)
-            .send()
-            .await
-            .unwrap();
-        TestServer::reply(reply).await.assert_error(400, None, None);
+            .send(
+                server
+                    .raw(Method::POST, path)
+                    .bearer_auth(&server.key)
+                    .header("content-type", "application/json")
+                    .body(raw),
+            )
+            .await;
+        reply.assert_error(400, None, None);
     }
     let invalid_utf8 = server
-        .raw(Method::POST, path)
-        .bearer_auth(&server.key)
-        .body(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}'])
-        .send()
-        .await
-        .unwrap();
-    TestServer::reply(invalid_utf8)
-        .await
-        .assert_error(400, None, None);
+        .send(
+            server
+                .raw(Method::POST, path)
+                .bearer_auth(&server.key)
+                .body(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']),
+        )
+        .await;
+    invalid_utf8.assert_error(400, None, None);
     server
         .post(path, json!([1, 2]))
         .await
@@ -256,4 +251,42 @@ async fn bodies_over_the_limit_are_413() {
         .await;
     reply.assert_error(413, None, None);
     assert_eq!(reply.header("x-should-retry"), Some("false"));
+}
+
+#[tokio::test]
+async fn array_bodies_are_400_not_read_as_objects_by_field_order() {
+    // Found by schemathesis: serde reads a struct from a JSON array too, so `[null, null]`
+    // renamed nothing with a 200, and `[pem, name]` uploaded a certificate.
+    let server = TestServer::start().await;
+    let project = server.create_project("p").await;
+    server
+        .post(
+            &format!("/organization/projects/{project}"),
+            json!([null, null]),
+        )
+        .await
+        .assert_error(400, None, None);
+    server
+        .post(
+            "/organization/certificates",
+            json!([ca_pem("array"), "name"]),
+        )
+        .await
+        .assert_error(400, None, None);
+    let id = server.upload_id("object").await;
+    server
+        .post("/organization/certificates/activate", json!([[id]]))
+        .await
+        .assert_error(400, None, None);
+    server
+        .post(
+            &format!("/organization/certificates/{id}"),
+            json!(["renamed"]),
+        )
+        .await
+        .assert_error(400, None, None);
+    let page = server.get("/organization/certificates").await;
+    assert_eq!(TestServer::ids(page.ok()), [id], "only the object upload");
+    assert_eq!(page.body["data"][0]["name"], "object");
+    assert_eq!(page.body["data"][0]["active"], false);
 }

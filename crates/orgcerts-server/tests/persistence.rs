@@ -1,4 +1,4 @@
-//! Acknowledged writes survive a restart on the same database file.
+//! Acknowledged writes survive a restart on the same database.
 
 mod common;
 
@@ -39,7 +39,7 @@ async fn everything_acknowledged_is_there_after_a_restart() {
     let before = first.get("/organization/certificates").await.ok().clone();
     first.stop().await;
 
-    let mut second = TestServer::start_on(&first.db_path, Options::default()).await;
+    let mut second = TestServer::start_on(&first.db_url, Options::default()).await;
     second.key.clone_from(&first.key);
     assert_eq!(second.get("/organization/certificates").await.ok(), &before);
     assert_eq!(

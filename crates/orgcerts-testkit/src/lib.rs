@@ -1,8 +1,17 @@
-//! Test support: certificates minted at run time so that no checked-in file can expire, and
-//! the [`TestServer`] view of a running server that behavioural tests talk to.
+//! Test support for orgcerts.
 //!
-//! Start from [`CertSpec::ca`] (a valid CA anchor) and change one property to get the
-//! certificate a test needs.
+//! - Certificates minted at run time so that no checked-in file can expire: start from
+//!   [`CertSpec::ca`] (a valid CA anchor) and change one property to get the certificate a test
+//!   needs.
+//! - [`database`]: a fresh database per test, SQLite or a PostgreSQL schema.
+//! - [`TestServer`]: the view of a running server that behavioural tests talk to.
+//!
+//! - Certificates minted at run time so that no checked-in file can expire: start from
+//!   [`CertSpec::ca`] (a valid CA anchor) and change one property to get the certificate a test
+//!   needs.
+//! - [`database`]: a fresh database per test, SQLite or a PostgreSQL schema.
+
+pub mod database;
 
 mod server;
 

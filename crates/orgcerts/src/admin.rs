@@ -52,7 +52,7 @@ pub enum AdminKeyCommand {
 }
 
 async fn service(database: &DatabaseArgs) -> anyhow::Result<Service> {
-    let store = orgcerts_store::open(&database.database_url).await?;
+    let store = database.open().await?;
     Ok(Service::new(store, Settings::default()))
 }
 

@@ -4,9 +4,13 @@ mod admin;
 mod remote;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use orgcerts_core::Store;
 use orgcerts_server::serve::{ServeArgs, init_logging};
+use orgcerts_store::OpenOptions;
 
 /// The default database: an SQLite file created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://orgcerts-data/orgcerts.sqlite3";
@@ -19,13 +23,62 @@ struct Cli {
     command: Command,
 }
 
-/// Where the data lives.
+/// Where the data lives, and how to reach it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://PATH` (the default engine; the file and its directory are
-    /// created on first start).
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    /// created on first start) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (several
+    /// instances may share one; `?sslmode=require` for TLS).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
+
+    /// PostgreSQL: most connections this process opens.
+    #[arg(long, env = "ORGCERTS_DB_MAX_CONNECTIONS",
+          default_value_t = OpenOptions::default().max_connections,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: u32,
+
+    /// PostgreSQL: how long a request waits for a connection before it is answered 503, in ms.
+    #[arg(long, env = "ORGCERTS_DB_ACQUIRE_TIMEOUT_MS",
+          default_value_t = millis(OpenOptions::default().acquire_timeout),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
+
+    /// PostgreSQL: how long start-up waits for the database to accept connections, in ms.
+    #[arg(long, env = "ORGCERTS_DB_CONNECT_TIMEOUT_MS",
+          default_value_t = millis(OpenOptions::default().connect_timeout))]
+    pub db_connect_timeout_ms: u64,
+
+    /// PostgreSQL: `statement_timeout` of orgcerts' sessions, in ms; 0 keeps the server's
+    /// (needed behind PgBouncer in transaction mode).
+    #[arg(long, env = "ORGCERTS_DB_STATEMENT_TIMEOUT_MS",
+          default_value_t = millis(OpenOptions::default().statement_timeout))]
+    pub db_statement_timeout_ms: u64,
+
+    /// PostgreSQL: hold an advisory lock while migrating, so that instances may start at once.
+    /// `false` only for engines without advisory locks (CockroachDB): then start one instance
+    /// before the others.
+    #[arg(long, env = "ORGCERTS_DB_MIGRATION_LOCK", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub db_migration_lock: bool,
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl DatabaseArgs {
+    /// Opens the database with these settings.
+    pub async fn open(&self) -> Result<Arc<dyn Store>, orgcerts_store::OpenError> {
+        let options = OpenOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            migration_lock: self.db_migration_lock,
+        };
+        orgcerts_store::open_with(&self.database_url, &options).await
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,7 +121,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { database, serve } => {
             let _log = init_logging(serve.log_format);
-            match orgcerts_store::open(&database.database_url).await {
+            match database.open().await {
                 Ok(store) => orgcerts_server::serve::serve(serve, store).await,
                 Err(err) => Err(err.into()),
             }

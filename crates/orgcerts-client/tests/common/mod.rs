@@ -14,8 +14,9 @@ pub use orgcerts_testproxy::{Fault, Proxy, proxy};
 
 /// The real server on a free port of 127.0.0.1, on a thread of its own, stopped when dropped.
 pub fn server() -> impl TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    // SQLite, or PostgreSQL with ORGCERTS_TEST_ENGINE=postgres.
+    let database = orgcerts_testkit::database::TestDatabase::fresh();
+    let url = database.url();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -51,7 +52,7 @@ pub fn server() -> impl TestServer {
     Running::new(format!("http://{addr}/v1"), key, move || {
         let _ = stop.send(());
         let _ = thread.join();
-        drop(dir);
+        drop(database);
     })
 }
 

@@ -1,9 +1,12 @@
-//! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh SQLite file, driven
-//! over HTTP with reqwest.
+//! The test harness: a real orgcerts server on 127.0.0.1:0 over a fresh database, driven over
+//! HTTP with reqwest. The database is a new SQLite file, or a new PostgreSQL schema when
+//! `ORGCERTS_TEST_ENGINE=postgres` (see `orgcerts_testkit::database`).
+//! Every body it receives is checked against the spec ([`shape`]).
 #![allow(dead_code, unused_imports)]
 
+pub mod shape;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orgcerts_core::{Service, Settings};
@@ -14,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use orgcerts_testkit::database::TestDatabase;
 pub use orgcerts_testkit::{CertSpec, KeyUsage, ca_pem, time};
 
 /// A running server and the admin key of its first organization.
@@ -22,12 +26,13 @@ pub struct TestServer {
     pub key: String,
     pub org_id: String,
     pub service: Arc<Service>,
-    pub db_path: PathBuf,
+    /// The database URL, for a second server on the same data.
+    pub db_url: String,
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    /// Keeps the database directory alive as long as the server.
-    dir: Option<tempfile::TempDir>,
+    /// Keeps the database (directory or schema) alive as long as the server.
+    database: Option<TestDatabase>,
 }
 
 /// One HTTP answer.
@@ -86,9 +91,8 @@ impl TestServer {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("orgcerts.sqlite3");
-        let mut server = Self::start_on(&db_path, options).await;
+        let database = TestDatabase::fresh();
+        let mut server = Self::start_on(&database.url(), options).await;
         let (org, issued) = server
             .service
             .create_organization("Test organization", None)
@@ -96,15 +100,13 @@ impl TestServer {
             .expect("create organization");
         server.key = issued.secret;
         server.org_id = org.id.to_string();
-        server.dir = Some(dir);
+        server.database = Some(database);
         server
     }
 
-    /// Starts a server on an existing database file (no organization is created).
-    pub async fn start_on(db_path: &Path, options: Options) -> Self {
-        let store = orgcerts_store::open(&format!("sqlite://{}", db_path.display()))
-            .await
-            .expect("open store");
+    /// Starts a server on an existing database (no organization is created).
+    pub async fn start_on(db_url: &str, options: Options) -> Self {
+        let store = orgcerts_store::open(db_url).await.expect("open store");
         let service = Arc::new(Service::new(
             store,
             Settings {
@@ -132,15 +134,15 @@ impl TestServer {
             key: String::new(),
             org_id: String::new(),
             service,
-            db_path: db_path.to_owned(),
+            db_url: db_url.to_owned(),
             http: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
-            dir: None,
+            database: None,
         }
     }
 
-    /// Stops the server gracefully and waits for it; the temp directory is kept with `self`.
+    /// Stops the server gracefully and waits for it; the database is kept with `self`.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -172,17 +174,15 @@ impl TestServer {
         path: &str,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(key);
+        let mut req = self.raw(method, path).bearer_auth(key);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        Self::reply(req.send().await.expect("request sent")).await
+        self.send(req).await
     }
 
-    /// A request built by the caller, e.g. with odd headers or a raw body.
+    /// A request built by the caller, e.g. with odd headers or a raw body; send it with
+    /// [`TestServer::send`].
     pub fn raw(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
     }
@@ -195,12 +195,33 @@ impl TestServer {
             .to_owned()
     }
 
-    pub async fn reply(response: reqwest::Response) -> Reply {
+    /// Reads an answer from outside the spec (the operator endpoints): JSON, not shape-checked.
+    pub async fn reply_outside_spec(response: reqwest::Response) -> Reply {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("every body is JSON, got {status}: {text:?}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends a request and reads its answer, which must be JSON and match the spec's schema
+    /// for the operation the request addressed (or `ErrorResponse`).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().expect("request builds");
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = self.http.execute(request).await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("every body is JSON, got {status}: {text:?}"));
+        shape::check(method.as_str(), &path, status.as_u16(), &body);
         Reply {
             status,
             headers,

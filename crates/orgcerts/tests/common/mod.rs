@@ -12,20 +12,18 @@ use std::process::{Command, Output, Stdio};
 pub use orgcerts_testkit::{Running, TestServer, ca_pem as anchor, closed_port};
 pub use orgcerts_testproxy::{Fault, Proxy, proxy};
 
-/// The real `orgcerts serve` on a free port, over a fresh SQLite file, stopped when dropped.
+/// The real `orgcerts serve` on a free port, over a fresh database (SQLite, or PostgreSQL with
+/// `ORGCERTS_TEST_ENGINE=postgres`), stopped when dropped.
 pub fn start_server() -> impl TestServer {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let database = orgcerts_testkit::database::TestDatabase::fresh();
     let key = format!(
         "sk-admin-{}",
         "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_orgcerts"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/orgcerts.sqlite3", dir.path().display()),
-        )
+        .env("DATABASE_URL", database.url())
         .env("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &key)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -45,7 +43,7 @@ pub fn start_server() -> impl TestServer {
     Running::new(format!("http://{addr}/v1"), key, move || {
         let _ = child.kill();
         let _ = child.wait();
-        drop(dir);
+        drop(database);
     })
 }
 

@@ -1,0 +1,354 @@
+//! The PostgreSQL adapter, for several stateless instances on one database.
+//!
+//! Every write is one transaction at PostgreSQL's default isolation (READ COMMITTED); the rules
+//! that must hold across instances are enforced by row locks, a conditional counter update and
+//! a partial unique index (see `certificates`), never by locks in this process. A transaction
+//! that the database rolls back for a serialization failure or a deadlock runs again, a few
+//! times, from the start. An operation that cannot get a connection within the pool's acquire
+//! timeout, or does not finish within its deadline, fails with `StorageUnavailable` (503):
+//! never a hang.
+
+use std::future::Future;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use orgcerts_core::keys::KeyHash;
+use orgcerts_core::model::{
+    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+};
+use orgcerts_core::page::{Order, Page, PageRequest};
+use orgcerts_core::{Error, Result, StorageError, Store};
+use sqlx::{PgConnection, PgPool};
+
+use crate::{OpenError, OpenOptions};
+
+mod certificates;
+mod error;
+mod keys;
+mod open;
+mod projects;
+
+use error::{Attempt, Failure};
+
+use open::describe;
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PostgresStore {
+    pool: PgPool,
+    /// Longest time one operation may take, retries included.
+    deadline: Duration,
+    /// `user@host:port/database`, for messages.
+    target: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether an operation runs in a transaction (writes) or on a plain connection (reads, whose
+/// statements each see committed data; positions read for paging never change).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    Write,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` or `postgresql://` URL names, waiting up to
+    /// `settings.connect_timeout` for it to accept connections, and brings its schema up to
+    /// date (safe while other instances start too).
+    pub async fn connect(url: &str, settings: &OpenOptions) -> Result<Self, OpenError> {
+        let (pool, options) = open::open(url, settings).await?;
+        Ok(Self {
+            pool,
+            deadline: settings.operation_deadline(),
+            target: describe(&options),
+        })
+    }
+
+    /// Closes every connection; operations afterwards fail with `StorageUnavailable`.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// `fut`, failing with `StorageUnavailable` once the operation deadline has passed.
+    async fn bounded<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(self.deadline, fut)
+            .await
+            .unwrap_or_else(|_| Err(error::timed_out(self.deadline)))
+    }
+}
+
+/// The connection one attempt runs on: a transaction for writes, a plain pooled connection for
+/// reads.
+enum Session {
+    Write(sqlx::Transaction<'static, sqlx::Postgres>),
+    Read(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Session {
+    async fn start(pool: &PgPool, mode: Mode) -> Result<Self, sqlx::Error> {
+        Ok(match mode {
+            Mode::Write => Self::Write(pool.begin().await?),
+            Mode::Read => Self::Read(pool.acquire().await?),
+        })
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Write(tx) => tx,
+            Self::Read(conn) => conn,
+        }
+    }
+
+    /// Commits a write. (A session dropped without this is rolled back by sqlx.)
+    async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Write(tx) => tx.commit().await,
+            Self::Read(_) => Ok(()),
+        }
+    }
+}
+
+/// After attempt number `attempt`: the final result, or the pause before the next attempt.
+fn after_attempt<T>(outcome: Attempt<T>, attempt: u32) -> ControlFlow<Result<T>, Duration> {
+    match outcome {
+        Err(Failure::Sql(err)) if attempt < error::MAX_ATTEMPTS && error::is_retryable(&err) => {
+            ControlFlow::Continue(error::backoff(attempt))
+        }
+        other => ControlFlow::Break(other.map_err(Failure::into_error)),
+    }
+}
+
+/// Runs `$body` (an `Attempt` future using the connection `$conn`) in a fresh session until it
+/// succeeds, fails for good, or has failed retryably [`error::MAX_ATTEMPTS`] times; all within
+/// the operation deadline. A macro rather than a function taking an async closure: such a
+/// closure's future borrowing the connection cannot be proven `Send` for every lifetime.
+macro_rules! run {
+    ($store:expr, $mode:expr, |$conn:ident| $body:expr) => {{
+        let store: &PostgresStore = $store;
+        store
+            .bounded(async {
+                let mut attempt = 1;
+                loop {
+                    let outcome: Attempt<_> = async {
+                        let mut session = Session::start(&store.pool, $mode).await?;
+                        let $conn = session.conn();
+                        let out = $body.await?;
+                        session.finish().await?;
+                        Ok(out)
+                    }
+                    .await;
+                    match after_attempt(outcome, attempt) {
+                        ControlFlow::Break(result) => break result,
+                        ControlFlow::Continue(pause) => {
+                            tokio::time::sleep(pause).await;
+                            attempt += 1;
+                        }
+                    }
+                }
+            })
+            .await
+    }};
+}
+
+/// A storage failure found by the adapter itself (data that cannot be what it wrote).
+fn storage(message: &'static str) -> Failure {
+    Failure::Domain(Error::Storage(StorageError::new(message)))
+}
+
+/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
+/// after when there is no cursor (before every row in that order).
+fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
+    match order {
+        Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),
+        Order::Desc => ("<", "DESC", (i64::MAX, i64::MAX)),
+    }
+}
+
+/// `limit + 1`, to tell whether more rows follow.
+fn overfetch(page: &PageRequest) -> i64 {
+    i64::from(page.limit) + 1
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn health(&self) -> Result<()> {
+        let applied = run!(self, Mode::Read, |conn| open::applied_version(conn))?;
+        if applied < open::LATEST_VERSION {
+            return Err(Error::Storage(StorageError::new(format!(
+                "the database schema is at version {applied}; this orgcerts needs {}",
+                open::LATEST_VERSION
+            ))));
+        }
+        Ok(())
+    }
+
+    async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
+        run!(self, Mode::Read, |conn| certificates::expiry_counts(
+            conn, now
+        ))
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        let size = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        Some(PoolStatus {
+            in_use: size.saturating_sub(idle),
+            idle,
+        })
+    }
+
+    async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()> {
+        run!(self, Mode::Write, |conn| keys::create_organization(
+            conn, org, first_key
+        ))
+    }
+
+    async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        run!(self, Mode::Read, |conn| keys::list_organizations(conn))
+    }
+
+    async fn insert_admin_key(&self, key: &AdminKey) -> Result<()> {
+        run!(self, Mode::Write, |conn| keys::insert_admin_key(conn, key))
+    }
+
+    async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {
+        run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))
+    }
+
+    async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
+        run!(self, Mode::Read, |conn| keys::list_admin_keys(conn, org))
+    }
+
+    async fn revoke_admin_key(
+        &self,
+        org: &OrganizationId,
+        id: &AdminKeyId,
+        at: i64,
+    ) -> Result<AdminKey> {
+        run!(self, Mode::Write, |conn| keys::revoke_admin_key(
+            conn, org, id, at
+        ))
+    }
+
+    async fn insert_certificate(
+        &self,
+        cert: &NewCertificate,
+        max: u32,
+    ) -> Result<CertificateRecord> {
+        run!(self, Mode::Write, |conn| certificates::insert(
+            conn, cert, max
+        ))
+    }
+
+    async fn certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        with_der: bool,
+    ) -> Result<Option<CertificateRecord>> {
+        run!(self, Mode::Read, |conn| certificates::get(
+            conn, org, id, with_der
+        ))
+    }
+
+    async fn rename_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        name: Option<&str>,
+    ) -> Result<CertificateRecord> {
+        run!(self, Mode::Write, |conn| certificates::rename(
+            conn, org, id, name
+        ))
+    }
+
+    async fn delete_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &CertificateId,
+        at: i64,
+    ) -> Result<()> {
+        run!(self, Mode::Write, |conn| certificates::delete(
+            conn, org, id, at
+        ))
+    }
+
+    async fn list_certificates(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<ScopedCertificate>> {
+        run!(self, Mode::Read, |conn| certificates::list(
+            conn, org, scope, page
+        ))
+    }
+
+    async fn set_certificates_active(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        ids: &[CertificateId],
+        active: bool,
+        at: i64,
+    ) -> Result<Vec<ScopedCertificate>> {
+        run!(self, Mode::Write, |conn| certificates::set_active(
+            conn, org, scope, ids, active, at
+        ))
+    }
+
+    async fn insert_project(&self, org: &OrganizationId, project: &ProjectRecord) -> Result<()> {
+        run!(self, Mode::Write, |conn| projects::insert(
+            conn, org, project
+        ))
+    }
+
+    async fn project(&self, org: &OrganizationId, id: &ProjectId) -> Result<Option<ProjectRecord>> {
+        run!(self, Mode::Read, |conn| projects::get(conn, org, id))
+    }
+
+    async fn list_projects(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+        include_archived: bool,
+    ) -> Result<Page<ProjectRecord>> {
+        run!(self, Mode::Read, |conn| projects::list(
+            conn,
+            org,
+            page,
+            include_archived
+        ))
+    }
+
+    async fn update_project(
+        &self,
+        org: &OrganizationId,
+        id: &ProjectId,
+        update: &ProjectUpdate,
+    ) -> Result<ProjectRecord> {
+        run!(self, Mode::Write, |conn| projects::update(
+            conn, org, id, update
+        ))
+    }
+
+    async fn archive_project(
+        &self,
+        org: &OrganizationId,
+        id: &ProjectId,
+        at: i64,
+    ) -> Result<ProjectRecord> {
+        run!(self, Mode::Write, |conn| projects::archive(
+            conn, org, id, at
+        ))
+    }
+}

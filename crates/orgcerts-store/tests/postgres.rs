@@ -1,0 +1,316 @@
+//! The PostgreSQL adapter: the shared store suite, each test in a schema of its own on the test
+//! server (`ORGCERTS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`),
+//! then what only a shared server database has: concurrent start-ups, races between stores
+//! with separate pools (as between instances), health, and start-up errors.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orgcerts_core::model::Scope;
+use orgcerts_core::page::Order;
+use orgcerts_core::{Error, Store};
+use orgcerts_store::suite::{
+    T0, fake_anchor, insert_cert, insert_project, list_all, new_cert, new_org, real_anchor,
+};
+use orgcerts_store::{OpenError, OpenOptions, open, open_with};
+use orgcerts_testkit::database::{PgSchema, postgres_url, with_search_path};
+use sqlx::{Connection, PgConnection};
+
+/// A fresh store on a new schema, and the schema (dropped after the test).
+async fn fresh_pg() -> (Arc<dyn Store>, PgSchema) {
+    let schema = PgSchema::create();
+    let store = open(&schema.url()).await.unwrap();
+    (store, schema)
+}
+
+orgcerts_store::store_suite!(fresh_pg());
+
+/// A direct connection into the schema, to look behind the store's back.
+async fn sql(schema: &PgSchema) -> PgConnection {
+    PgConnection::connect(&schema.url()).await.unwrap()
+}
+
+/// Two stores with pools of their own on one schema: what two instances are. Each pool has
+/// connections open already, so that racing operations really overlap.
+async fn two_instances() -> (Arc<dyn Store>, Arc<dyn Store>, PgSchema) {
+    let schema = PgSchema::create();
+    let a = open(&schema.url()).await.unwrap();
+    let b = open(&schema.url()).await.unwrap();
+    let warm_up = (0..16).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move { store.list_organizations().await.unwrap() }
+    });
+    futures_util::future::join_all(warm_up).await;
+    (a, b, schema)
+}
+
+/// Runs `count` operations at once (all released together), alternating between `a` and `b`.
+async fn race<T, F, Fut>(a: &Arc<dyn Store>, b: &Arc<dyn Store>, count: u32, op: F) -> Vec<T>
+where
+    F: Fn(Arc<dyn Store>, u32) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let start = Arc::new(tokio::sync::Barrier::new(count as usize));
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (start, fut) = (start.clone(), op(store, i));
+            tokio::spawn(async move {
+                start.wait().await;
+                fut.await
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_start_ups_migrate_once() {
+    let schema = PgSchema::create();
+    let url = schema.url();
+    let opening: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { open(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for task in opening {
+        stores.push(
+            task.await
+                .unwrap()
+                .expect("every concurrent start succeeds"),
+        );
+    }
+    let mut conn = sql(&schema).await;
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(applied, vec![(1, true)]);
+    // Each of them works on the one schema.
+    let org = new_org(&*stores[0]).await;
+    for store in &stores {
+        store.health().await.unwrap();
+        insert_cert(&**store, &org, T0).await;
+    }
+    assert_eq!(
+        list_all(&*stores[5], &org, &Scope::Organization, Order::Asc)
+            .await
+            .len(),
+        6
+    );
+}
+
+/// For engines without advisory locks: one instance migrates, the next finds nothing to do.
+#[tokio::test]
+async fn migrations_run_without_the_advisory_lock_when_told() {
+    let schema = PgSchema::create();
+    let unlocked = OpenOptions {
+        migration_lock: false,
+        ..OpenOptions::default()
+    };
+    let first = open_with(&schema.url(), &unlocked).await.unwrap();
+    let second = open_with(&schema.url(), &unlocked).await.unwrap();
+    let org = new_org(&*first).await;
+    insert_cert(&*second, &org, T0).await;
+    second.health().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maximum_holds_across_instances() {
+    let (a, b, _schema) = two_instances().await;
+    let org = new_org(&*a).await;
+    let outcomes = race(&a, &b, 40, |store, i| {
+        let cert = new_cert(&org, None, T0 + i64::from(i), fake_anchor());
+        async move { store.insert_certificate(&cert, 10).await }
+    })
+    .await;
+    let (mut stored, mut refused) = (0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => stored += 1,
+            Err(Error::CertificateLimitExceeded { max: 10 }) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((stored, refused), (10, 30));
+    for store in [&a, &b] {
+        let listed = list_all(&**store, &org, &Scope::Organization, Order::Asc).await;
+        assert_eq!(listed.len(), 10);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_store_one_and_name_it() {
+    let (a, b, _schema) = two_instances().await;
+    let org = new_org(&*a).await;
+    let anchor = real_anchor("Raced CA");
+    let outcomes = race(&a, &b, 16, |store, _| {
+        let cert = new_cert(&org, None, T0, anchor.clone());
+        // A limit of 1: the duplicate must still be reported as such, not as "full".
+        async move { store.insert_certificate(&cert, 1).await }
+    })
+    .await;
+    let mut stored = Vec::new();
+    let mut named = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(record) => stored.push(record.id.as_str().to_owned()),
+            Err(Error::CertificateAlreadyExists { existing_id }) => named.push(existing_id),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(named.len(), 15);
+    assert!(named.iter().all(|id| *id == stored[0]), "{named:?}");
+}
+
+/// Delete and project activation of one certificate, raced from two instances: exactly one of
+/// them wins, and a deleted certificate is never left active anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_and_activation_never_both_succeed() {
+    let (a, b, schema) = two_instances().await;
+    let org = new_org(&*a).await;
+    let project = Scope::Project(insert_project(&*a, &org, T0).await);
+    for round in 0..30 {
+        let cert = insert_cert(&*a, &org, T0 + round).await;
+        let (activate, delete) = tokio::join!(
+            {
+                let (b, org, project, id) =
+                    (b.clone(), org.clone(), project.clone(), cert.id.clone());
+                async move {
+                    b.set_certificates_active(&org, &project, &[id], true, T0)
+                        .await
+                }
+            },
+            a.delete_certificate(&org, &cert.id, T0 + 1)
+        );
+        match (&activate, &delete) {
+            (Ok(_), Err(Error::CertificateInUse { .. }))
+            | (Err(Error::UnknownCertificateInSet { .. }), Ok(())) => {}
+            other => panic!("round {round}: {other:?}"),
+        }
+        if activate.is_ok() {
+            a.set_certificates_active(&org, &project, std::slice::from_ref(&cert.id), false, T0)
+                .await
+                .unwrap();
+        }
+    }
+    let mut conn = sql(&schema).await;
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM project_certificates pc JOIN certificates c \
+         ON c.id = pc.certificate_id WHERE c.deleted_at IS NOT NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+}
+
+#[tokio::test]
+async fn health_needs_a_reachable_migrated_database() {
+    let schema = PgSchema::create();
+    let store = orgcerts_store::PostgresStore::connect(&schema.url(), &OpenOptions::default())
+        .await
+        .unwrap();
+    store.health().await.unwrap();
+
+    let mut conn = sql(&schema).await;
+    sqlx::query("UPDATE _sqlx_migrations SET success = FALSE")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(store.health().await, Err(Error::Storage(_))));
+    sqlx::query("UPDATE _sqlx_migrations SET success = TRUE")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    store.health().await.unwrap();
+
+    store.close().await;
+    let res = store.health().await;
+    assert!(matches!(res, Err(Error::StorageUnavailable(_))), "{res:?}");
+    let res = store.list_organizations().await;
+    assert!(matches!(res, Err(Error::StorageUnavailable(_))), "{res:?}");
+}
+
+async fn open_err(url: &str, options: &OpenOptions) -> OpenError {
+    match open_with(url, options).await {
+        Ok(_) => panic!("opened"),
+        Err(err) => err,
+    }
+}
+
+#[tokio::test]
+async fn a_database_that_is_not_there_is_a_prompt_clear_error() {
+    // Nothing listens on port 1: refused until the connect timeout.
+    let quick = OpenOptions {
+        connect_timeout: Duration::from_millis(600),
+        ..OpenOptions::default()
+    };
+    let started = Instant::now();
+    let err = open_err("postgres://orgcerts:hunter2@127.0.0.1:1/certs", &quick).await;
+    let waited = started.elapsed();
+    assert!(matches!(err, OpenError::PostgresConnect { .. }), "{err:?}");
+    assert!(
+        waited >= Duration::from_millis(400),
+        "it waited: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    let text = err.to_string();
+    assert!(text.contains("orgcerts@127.0.0.1:1/certs"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+
+    // A database that does not exist is not waited for.
+    let started = Instant::now();
+    let missing = postgres_url().replace("/test", "/no_such_database_here");
+    let err = open_err(&missing, &OpenOptions::default()).await;
+    assert!(matches!(err, OpenError::PostgresConnect { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(err.to_string().contains("no_such_database_here"), "{err}");
+}
+
+#[tokio::test]
+async fn a_schema_from_a_newer_orgcerts_is_refused() {
+    let schema = PgSchema::create();
+    drop(open(&schema.url()).await.unwrap());
+    let mut conn = sql(&schema).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'from the future', TRUE, '\\x00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let err = open_err(&schema.url(), &OpenOptions::default()).await;
+    assert!(
+        matches!(
+            err,
+            OpenError::PostgresSchemaTooNew {
+                found: 99,
+                known: 1
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn schemas_keep_tests_apart() {
+    let (one, _a) = fresh_pg().await;
+    let (two, _b) = fresh_pg().await;
+    new_org(&*one).await;
+    assert_eq!(one.list_organizations().await.unwrap().len(), 1);
+    assert!(two.list_organizations().await.unwrap().is_empty());
+    // And the search path really is what put them apart.
+    let url = with_search_path(&postgres_url(), "t_no_such_schema");
+    let err = open_err(&url, &OpenOptions::default()).await;
+    assert!(matches!(err, OpenError::PostgresMigrate(_)), "{err:?}");
+}

@@ -1,0 +1,89 @@
+//! Every request body type of `orgcerts-api`, read the way the server's `JsonBody` extractor
+//! reads it: a blank body is `{}`, then `serde_path_to_error` over `serde_json`, then nothing
+//! but whitespace may follow. The first byte picks the type.
+//!
+//! Nothing may panic; a body that is accepted serializes back to JSON that reads as the same
+//! value; ids and names go through the domain's own checks.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use orgcerts_api::{
+    ModifyCertificateRequest, ProjectCreateRequest, ProjectUpdateRequest,
+    ToggleCertificatesRequest, UploadCertificateRequest,
+};
+use orgcerts_core::ids::{CertificateId, ProjectId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    match which % 5 {
+        0 => {
+            if let Some(upload) = read::<UploadCertificateRequest>(body) {
+                name(upload.name.as_deref());
+                let _ = orgcerts_core::echo(&upload.certificate);
+            }
+        }
+        1 => {
+            if let Some(modify) = read::<ModifyCertificateRequest>(body) {
+                name(modify.name.as_deref());
+            }
+        }
+        2 => {
+            if let Some(toggle) = read::<ToggleCertificatesRequest>(body) {
+                for id in &toggle.certificate_ids {
+                    if let Some(parsed) = CertificateId::parse(id) {
+                        assert_eq!(parsed.as_str(), id);
+                    }
+                    let _ = orgcerts_core::echo(id);
+                }
+            }
+        }
+        3 => {
+            if let Some(create) = read::<ProjectCreateRequest>(body) {
+                name(Some(&create.name));
+                let _ = ProjectId::parse(&create.name);
+            }
+        }
+        _ => {
+            if let Some(update) = read::<ProjectUpdateRequest>(body) {
+                name(update.name.as_deref());
+            }
+        }
+    }
+});
+
+/// As `orgcerts_server::extract::JsonBody`.
+fn read<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(bytes: &[u8]) -> Option<T> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => value,
+        Err(err) => {
+            // What the server's error mapping reads: the path and the message.
+            let _ = (err.path().to_string(), err.inner().to_string());
+            return None;
+        }
+    };
+    de.end().ok()?;
+    let json = serde_json::to_vec(&value).expect("an accepted body serializes");
+    let again: T = serde_json::from_slice(&json).expect("and reads back");
+    assert_eq!(again, value);
+    Some(value)
+}
+
+/// The domain's echo of a client value: at most 64 characters and an ellipsis.
+fn name(name: Option<&str>) {
+    if let Some(name) = name {
+        let echoed = orgcerts_core::echo(name);
+        assert!(echoed.chars().count() <= 65);
+        assert!(!echoed.chars().any(char::is_control));
+    }
+}

@@ -1,0 +1,162 @@
+"""Schemathesis hooks for orgcerts: the data a JSON Schema cannot describe.
+
+Random strings are not certificates, and random ids name nothing, so:
+
+- every `certificate` string in an upload body becomes a fresh CA certificate (PEM), minted here
+  with `cryptography`. Only strings within the overlay's 16 KiB are replaced: a longer one, a
+  `certificate` of another type or a missing one is the negative case schemathesis meant and stays
+  as generated. Schemathesis revalidates a case after hooks, so a case stays positive or negative
+  as its other fields make it.
+- every `after` cursor becomes the id of an object the organization has: contract.md makes an
+  `after` naming nothing a 400, which a schema cannot express (unknown cursors are covered by the
+  Rust integration tests). In ascending order it is the oldest (run.py seeds one certificate and
+  one project before the run), in descending order the newest, so that the page is not empty.
+
+Nothing here touches names, ids in paths or `certificate_ids`: unknown ids are a 404, which every
+check accepts, and the ids of objects created during the run are found by schemathesis itself.
+
+The certificate run.py seeds for the overlay's project link is not deleted: a deletion aimed at it
+is aimed at a certificate uploaded for it instead, so that the link keeps working.
+
+Two kinds of failure are dropped (`filter_failure`), each only after asking the server that the
+answer was right; README.md here lists them with their reasons.
+"""
+
+import datetime
+import os
+import secrets
+import urllib.parse
+
+import requests
+import schemathesis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+UPLOAD = ("POST", "/organization/certificates")
+MAX_CERTIFICATE_CHARS = 16384  # spec/overlay.yaml, from contract.md
+CERTIFICATE_LISTS = {"/organization/certificates", "/organization/projects/{project_id}/certificates"}
+PROJECT_LIST = "/organization/projects"
+
+
+def make_ca(name: str) -> str:
+    """A self-signed CA certificate valid from yesterday for a year, in PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+DELETE = ("DELETE", "/organization/certificates/{certificate_id}")
+
+
+@schemathesis.hook
+def map_case(context, case):
+    operation = (case.operation.method.upper(), case.operation.path)
+    certificate = case.body.get("certificate") if isinstance(case.body, dict) else None
+    if operation == UPLOAD and isinstance(certificate, str) and len(certificate) <= MAX_CERTIFICATE_CHARS:
+        case.body = {**case.body, "certificate": make_ca(f"schemathesis {secrets.token_hex(4)}")}
+    if operation == DELETE and (case.path_parameters or {}).get("certificate_id") == os.environ["ORGCERTS_PROJECT_CERTIFICATE_ID"]:
+        case.path_parameters = {**case.path_parameters, "certificate_id": _new_certificate()}
+    if case.operation.method.upper() == "GET" and isinstance(case.query, dict) and isinstance(case.query.get("after"), str):
+        if case.operation.path in CERTIFICATE_LISTS:
+            if case.query.get("order") == "asc":
+                after = os.environ["ORGCERTS_SEED_CERTIFICATE_ID"]
+            else:
+                newest = (_server_get("/organization/certificates?limit=1") or {}).get("first_id")
+                after = newest or os.environ["ORGCERTS_SEED_CERTIFICATE_ID"]
+            case.query = {**case.query, "after": after}
+        elif case.operation.path == PROJECT_LIST:  # ascending, the only order it has
+            case.query = {**case.query, "after": os.environ["ORGCERTS_SEED_PROJECT_ID"]}
+    return case
+
+
+def _new_certificate() -> str:
+    response = requests.post(
+        os.environ["ORGCERTS_BASE_URL"] + "/organization/certificates",
+        json={"name": "to delete instead of the seeded certificate", "certificate": make_ca("stand-in")},
+        headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def _server_get(path: str):
+    response = requests.get(
+        os.environ["ORGCERTS_BASE_URL"] + path,
+        headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
+        timeout=10,
+    )
+    return response.json() if response.ok else None
+
+
+def _error(response) -> dict:
+    try:
+        return response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(str(value), safe="")
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    """Keeps every failure but these two, each checked against the server's own state:
+
+    1. positive_data_acceptance, a 400 with param `project_id` from an operation on a project that
+       is archived right now: archived projects cannot be modified or get activations (the spec's
+       archive-project summary, contract.md "Activation"), which no request schema can express.
+    2. ensure_resource_availability, a 404 with param `certificate_ids` where one of the ids in the
+       request body indeed names no certificate: the check blames any 404 after a creation on the
+       created resource, but this 404 is about ids schemathesis generated for the body.
+    """
+    name = type(failure).__name__
+    error = _error(response)
+    if name == "RejectedPositiveData" and response.status_code == 400 and error.get("param") == "project_id":
+        project_id = (case.path_parameters or {}).get("project_id")
+        project = _server_get(f"/organization/projects/{_quote(project_id)}") if project_id else None
+        if project and project.get("status") == "archived":
+            return _dropped("archived project", case)
+    if name == "EnsureResourceAvailability" and response.status_code == 404 and error.get("param") == "certificate_ids":
+        ids = case.body.get("certificate_ids") if isinstance(case.body, dict) else None
+        if isinstance(ids, list) and any(_server_get(f"/organization/certificates/{_quote(i)}") is None for i in ids):
+            return _dropped("404 for generated certificate_ids", case)
+    return True
+
+
+def _dropped(reason: str, case) -> bool:
+    """Counts a dropped failure in ORGCERTS_FILTER_LOG, for run.py's summary; returns False."""
+    path = os.environ.get("ORGCERTS_FILTER_LOG")
+    if path:
+        with open(path, "a") as log:
+            log.write(f"{reason}\t{case.operation.label}\n")
+    return False
