@@ -1,6 +1,7 @@
 //! Organizations are isolated: another organization's ids name nothing.
 
 use orgcerts_core::Error;
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{ProjectUpdate, Scope};
 use orgcerts_core::page::Order;
 
@@ -14,20 +15,25 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
     let cert = insert_cert(&*store, &theirs, T0).await;
     let pid = insert_project(&*store, &theirs, T0).await;
     let (key, _) = admin_key(&theirs, "theirs", T0);
-    store.insert_admin_key(&key).await.unwrap();
+    store
+        .insert_admin_key(&key, &Actor::operator(T0))
+        .await
+        .unwrap();
 
     assert_eq!(
         store.certificate(&mine, &cert.id, true).await.unwrap(),
         None
     );
     let res = store
-        .rename_certificate(&mine, &cert.id, Some("mine"))
+        .rename_certificate(&mine, &cert.id, Some("mine"), &Actor::operator(T0))
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
     );
-    let res = store.delete_certificate(&mine, &cert.id, T0).await;
+    let res = store
+        .delete_certificate(&mine, &cert.id, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
@@ -38,7 +44,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
             &Scope::Organization,
             std::slice::from_ref(&cert.id),
             true,
-            T0,
+            &Actor::operator(T0),
         )
         .await;
     assert!(
@@ -64,9 +70,13 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         name: Some("mine".to_owned()),
         external_key_id: None,
     };
-    let res = store.update_project(&mine, &pid, &update).await;
+    let res = store
+        .update_project(&mine, &pid, &update, &Actor::operator(T0))
+        .await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
-    let res = store.archive_project(&mine, &pid, T0).await;
+    let res = store
+        .archive_project(&mine, &pid, &Actor::operator(T0))
+        .await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
     let res = store
         .list_projects(&mine, &page(10, Order::Asc, Some(pid.as_str())), true)
@@ -78,7 +88,9 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         .unwrap();
     assert!(listed.items.is_empty());
 
-    let res = store.revoke_admin_key(&mine, &key.id, T0).await;
+    let res = store
+        .revoke_admin_key(&mine, &key.id, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::AdminKeyNotFound { .. })),
         "{res:?}"
