@@ -10,30 +10,26 @@ use super::{SharedStore, T0, admin_key, insert_cert, insert_project, list_all, n
 /// Every operation of one organization treats another's certificates, projects and keys as
 /// unknown, and changes nothing of theirs.
 pub async fn other_organization_ids_are_not_found(store: SharedStore) {
+    let op = Actor::operator(T0);
     let mine = new_org(&*store).await;
     let theirs = new_org(&*store).await;
     let cert = insert_cert(&*store, &theirs, T0).await;
     let pid = insert_project(&*store, &theirs, T0).await;
     let (key, _) = admin_key(&theirs, "theirs", T0);
-    store
-        .insert_admin_key(&key, &Actor::operator(T0))
-        .await
-        .unwrap();
+    store.insert_admin_key(&key, &op).await.unwrap();
 
     assert_eq!(
         store.certificate(&mine, &cert.id, true).await.unwrap(),
         None
     );
     let res = store
-        .rename_certificate(&mine, &cert.id, Some("mine"), &Actor::operator(T0))
+        .rename_certificate(&mine, &cert.id, Some("mine"), &op)
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
     );
-    let res = store
-        .delete_certificate(&mine, &cert.id, &Actor::operator(T0))
-        .await;
+    let res = store.delete_certificate(&mine, &cert.id, &op).await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
@@ -44,7 +40,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
             &Scope::Organization,
             std::slice::from_ref(&cert.id),
             true,
-            &Actor::operator(T0),
+            &op,
         )
         .await;
     assert!(
@@ -70,13 +66,9 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         name: Some("mine".to_owned()),
         external_key_id: None,
     };
-    let res = store
-        .update_project(&mine, &pid, &update, &Actor::operator(T0))
-        .await;
+    let res = store.update_project(&mine, &pid, &update, &op).await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
-    let res = store
-        .archive_project(&mine, &pid, &Actor::operator(T0))
-        .await;
+    let res = store.archive_project(&mine, &pid, &op).await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
     let res = store
         .list_projects(&mine, &page(10, Order::Asc, Some(pid.as_str())), true)
@@ -88,9 +80,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         .unwrap();
     assert!(listed.items.is_empty());
 
-    let res = store
-        .revoke_admin_key(&mine, &key.id, &Actor::operator(T0))
-        .await;
+    let res = store.revoke_admin_key(&mine, &key.id, &op).await;
     assert!(
         matches!(res, Err(Error::AdminKeyNotFound { .. })),
         "{res:?}"

@@ -26,6 +26,7 @@ use orgcerts_core::page::{Order, PageRequest};
 use orgcerts_core::{Store, unix_now};
 
 mod activation;
+mod audit;
 mod certificates;
 mod isolation;
 mod keys_and_orgs;
@@ -33,6 +34,7 @@ mod pagination;
 mod projects;
 
 pub use activation::*;
+pub use audit::*;
 pub use certificates::*;
 pub use isolation::*;
 pub use keys_and_orgs::*;
@@ -69,6 +71,7 @@ macro_rules! store_suite {
             project_list_order_and_archived,
             organizations_and_admin_keys,
             admin_key_revocation,
+            audit_entries_follow_changes_only,
         );
     };
     (@scenarios $fresh:expr; $($scenario:ident),* $(,)?) => {
