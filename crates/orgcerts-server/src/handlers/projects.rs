@@ -45,6 +45,7 @@ pub async fn create_project(
         .service
         .create_project(
             &principal.organization_id,
+            Some(&principal.key_id),
             &body.name,
             body.external_key_id,
             body.residency.and_then(residency_text),
@@ -79,7 +80,12 @@ pub async fn modify_project(
     };
     let project = state
         .service
-        .modify_project(&principal.organization_id, &project_id, update)
+        .modify_project(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &project_id,
+            update,
+        )
         .await?;
     Ok(Json(convert::project(&project)))
 }
@@ -92,7 +98,11 @@ pub async fn archive_project(
 ) -> ApiResult<Project> {
     let project = state
         .service
-        .archive_project(&principal.organization_id, &project_id)
+        .archive_project(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &project_id,
+        )
         .await?;
     Ok(Json(convert::project(&project)))
 }
