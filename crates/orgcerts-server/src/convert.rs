@@ -25,35 +25,37 @@ fn details(cert: &CertificateRecord) -> api::CertificateDetails {
 pub fn certificate(cert: &CertificateRecord) -> api::Certificate {
     api::Certificate {
         object: api::CertificateObject::Certificate,
-        id: cert.id.to_string(),
+        id: cert.id.as_str().to_owned(),
         name: cert.name.clone(),
         created_at: unix(cert.created_at),
         certificate_details: details(cert),
     }
 }
 
-/// An `OrganizationCertificate`: listed or toggled at organization level.
-pub fn organization_certificate(scoped: &ScopedCertificate) -> api::OrganizationCertificate {
-    let cert = &scoped.certificate;
+/// An `OrganizationCertificate`: listed or toggled at organization level. Takes the record
+/// by value, so that its id and name move into the wire object instead of being copied.
+pub fn organization_certificate(scoped: ScopedCertificate) -> api::OrganizationCertificate {
+    let cert = scoped.certificate;
     api::OrganizationCertificate {
         object: api::OrganizationCertificateObject::Value,
-        id: cert.id.to_string(),
-        name: cert.name.clone(),
+        certificate_details: details(&cert),
         created_at: unix(cert.created_at),
-        certificate_details: details(cert),
+        id: cert.id.into_string(),
+        name: cert.name,
         active: scoped.active,
     }
 }
 
-/// An `OrganizationProjectCertificate`: listed or toggled at project level.
-pub fn project_certificate(scoped: &ScopedCertificate) -> api::OrganizationProjectCertificate {
-    let cert = &scoped.certificate;
+/// An `OrganizationProjectCertificate`: listed or toggled at project level (by value, like
+/// [`organization_certificate`]).
+pub fn project_certificate(scoped: ScopedCertificate) -> api::OrganizationProjectCertificate {
+    let cert = scoped.certificate;
     api::OrganizationProjectCertificate {
         object: api::OrganizationProjectCertificateObject::Value,
-        id: cert.id.to_string(),
-        name: cert.name.clone(),
+        certificate_details: details(&cert),
         created_at: unix(cert.created_at),
-        certificate_details: details(cert),
+        id: cert.id.into_string(),
+        name: cert.name,
         active: scoped.active,
     }
 }
@@ -79,13 +81,17 @@ pub fn project(p: &ProjectRecord) -> api::Project {
     }
 }
 
-/// A cursor page of wire items.
+/// A cursor page of wire items, made from the page's own items.
 pub fn list<T, W>(
-    page: &Page<T>,
-    item: impl Fn(&T) -> W,
+    page: Page<T>,
+    item: impl FnMut(T) -> W,
     id: impl Fn(&W) -> &str,
 ) -> api::ListResponse<W> {
-    api::ListResponse::new(page.items.iter().map(item).collect(), page.has_more, id)
+    api::ListResponse::new(
+        page.items.into_iter().map(item).collect(),
+        page.has_more,
+        id,
+    )
 }
 
 /// The `owner` of every admin key: orgcerts has no users, so each key acts for its

@@ -31,7 +31,7 @@ pub async fn list_organization_certificates(
         .list_certificates(&principal.organization_id, &Scope::Organization, &page)
         .await?;
     Ok(Json(convert::list(
-        &page,
+        page,
         convert::organization_certificate,
         |c| &c.id,
     )))
@@ -129,7 +129,7 @@ async fn toggle<T>(
     ids: &[String],
     active: bool,
     object: ToggleObject,
-    item: fn(&ScopedCertificate) -> T,
+    item: fn(ScopedCertificate) -> T,
 ) -> ApiResult<ToggleCertificatesResponse<T>> {
     let toggled = state
         .service
@@ -143,7 +143,7 @@ async fn toggle<T>(
         .await?;
     Ok(Json(ToggleCertificatesResponse {
         object,
-        data: toggled.iter().map(item).collect(),
+        data: toggled.into_iter().map(item).collect(),
         has_more: false,
     }))
 }
@@ -198,7 +198,7 @@ pub async fn list_project_certificates(
         .list_certificates(&principal.organization_id, &scope, &page)
         .await?;
     Ok(Json(convert::list(
-        &page,
+        page,
         convert::project_certificate,
         |c| &c.id,
     )))

@@ -32,7 +32,11 @@ pub async fn list_projects(
         .service
         .list_projects(&principal.organization_id, &page, include_archived)
         .await?;
-    Ok(Json(convert::list(&page, convert::project, |p| &p.id)))
+    Ok(Json(convert::list(
+        page,
+        |p| convert::project(&p),
+        |p| &p.id,
+    )))
 }
 
 /// `POST /organization/projects` (operationId `create-project`)

@@ -254,8 +254,24 @@ fn cursor(conn: &Connection, org: &OrganizationId, after: &str) -> Result<(i64, 
     .ok_or_else(|| Error::UnknownCursor { value: echo(after) })
 }
 
-/// One indexed statement (`certificates_live_by_creation`) for every page, however deep.
-pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope) -> String {
+/// Which rows of the list one statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slice {
+    /// From the start of the list (no cursor).
+    Start,
+    /// The rows of the cursor's second that follow the cursor (`created_at = ?2`, `seq` past ?3).
+    RestOfSecond,
+    /// The rows of the seconds past the cursor's (`created_at` past ?2).
+    LaterSeconds,
+}
+
+/// The statements of a page, each one index range scan on `certificates_live_by_creation`
+/// without a sort step, so that the cost of a page does not grow with its depth. A page after
+/// a cursor takes two: SQLite seeks on `created_at` alone for a row-value range such as
+/// `(created_at, seq) < (?2, ?3)` (`seq` is the rowid), and would step one by one over every
+/// row sharing the cursor's second, thousands when certificates arrive in bulk, whereas
+/// `created_at = ?2 AND seq < ?3` seeks on both.
+pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope, slice: Slice) -> String {
     // Project level: every live certificate of the organization, active when the project has
     // it (organization-level activation is not folded in; contract.md, "Lists and pagination").
     let active = match scope {
@@ -265,10 +281,16 @@ pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope) -> String {
              WHERE pc.project_id = ?5 AND pc.certificate_id = c.id)"
         }
     };
+    // Every statement is bound ?1 to ?4 (and ?5); SQLite accepts values for numbered
+    // parameters that a statement does not mention, below its highest one (?4).
+    let range = match slice {
+        Slice::Start => String::new(),
+        Slice::RestOfSecond => format!("AND c.created_at = ?2 AND c.seq {cmp} ?3"),
+        Slice::LaterSeconds => format!("AND c.created_at {cmp} ?2"),
+    };
     format!(
         "SELECT {COLUMNS}, {active} FROM certificates c \
-         WHERE c.organization_id = ?1 AND c.deleted_at IS NULL \
-         AND (c.created_at, c.seq) {cmp} (?2, ?3) \
+         WHERE c.organization_id = ?1 AND c.deleted_at IS NULL {range} \
          ORDER BY c.created_at {dir}, c.seq {dir} LIMIT ?4"
     )
 }
@@ -282,34 +304,46 @@ pub(super) fn list(
     if let Scope::Project(project) = scope {
         project_archived_at(conn, org, project)?;
     }
-    let (cmp, dir, start) = keyset(page.order);
-    let (created_at, seq) = match &page.after {
-        Some(after) => cursor(conn, org, after)?,
-        None => start,
+    let (cmp, dir, _) = keyset(page.order);
+    let (slices, (created_at, seq)): (&[Slice], _) = match &page.after {
+        Some(after) => (
+            &[Slice::RestOfSecond, Slice::LaterSeconds],
+            cursor(conn, org, after)?,
+        ),
+        None => (&[Slice::Start], (0, 0)),
     };
-    let sql = list_sql(cmp, dir, scope);
-    let mut statement = conn.prepare_cached(&sql).sql()?;
-    let limit = overfetch(page);
-    let to_scoped = |row: &Row<'_>| {
-        Ok(ScopedCertificate {
-            certificate: record_from_row(row)?,
-            active: row.get(5)?,
-        })
-    };
-    let rows = match scope {
-        Scope::Organization => statement
-            .query_map(params![org.as_str(), created_at, seq, limit], to_scoped)
-            .sql()?
-            .collect::<rusqlite::Result<Vec<_>>>(),
-        Scope::Project(project) => statement
-            .query_map(
-                params![org.as_str(), created_at, seq, limit, project.as_str()],
-                to_scoped,
-            )
-            .sql()?
-            .collect::<rusqlite::Result<Vec<_>>>(),
+    let wanted = overfetch(page);
+    let mut rows = Vec::new();
+    for &slice in slices {
+        let left = wanted - i64::try_from(rows.len()).unwrap_or(wanted);
+        if left <= 0 {
+            break;
+        }
+        let mut statement = conn
+            .prepare_cached(&list_sql(cmp, dir, scope, slice))
+            .sql()?;
+        let to_scoped = |row: &Row<'_>| {
+            Ok(ScopedCertificate {
+                certificate: record_from_row(row)?,
+                active: row.get(5)?,
+            })
+        };
+        let found = match scope {
+            Scope::Organization => statement
+                .query_map(params![org.as_str(), created_at, seq, left], to_scoped)
+                .sql()?
+                .collect::<rusqlite::Result<Vec<_>>>(),
+            Scope::Project(project) => statement
+                .query_map(
+                    params![org.as_str(), created_at, seq, left, project.as_str()],
+                    to_scoped,
+                )
+                .sql()?
+                .collect::<rusqlite::Result<Vec<_>>>(),
+        }
+        .sql()?;
+        rows.extend(found);
     }
-    .sql()?;
     Ok(Page::from_overfetch(rows, page.limit))
 }
 

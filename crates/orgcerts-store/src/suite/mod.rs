@@ -57,6 +57,7 @@ macro_rules! store_suite {
             insert_into_unknown_organization,
             list_pages_in_both_orders_with_equal_timestamps,
             list_orders_by_created_at_first,
+            list_pages_across_shared_seconds,
             list_after_deleted_certificate,
             list_refuses_unknown_cursor,
             list_project_scope_checks_project,

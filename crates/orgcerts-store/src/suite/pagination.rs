@@ -114,6 +114,32 @@ pub async fn list_orders_by_created_at_first(store: SharedStore) {
     assert_eq!(walk(&store, &org, 3, Order::Desc).await, reversed);
 }
 
+/// Pages whose cursor sits inside a second shared by several certificates, and that run on
+/// into the following seconds, in both orders and at every page size.
+pub async fn list_pages_across_shared_seconds(store: SharedStore) {
+    let org = new_org(&*store).await;
+    let mut created = Vec::new();
+    for second in 0..3 {
+        for _ in 0..4 {
+            created.push(insert_cert(&*store, &org, T0 + second).await);
+        }
+    }
+    let asc = ids_of(&created);
+    let desc: Vec<String> = asc.iter().rev().cloned().collect();
+    for limit in 1..=6 {
+        assert_eq!(
+            walk(&store, &org, limit, Order::Asc).await,
+            asc,
+            "asc, limit {limit}"
+        );
+        assert_eq!(
+            walk(&store, &org, limit, Order::Desc).await,
+            desc,
+            "desc, limit {limit}"
+        );
+    }
+}
+
 /// `after` naming a certificate deleted since keeps its position, in both orders.
 pub async fn list_after_deleted_certificate(store: SharedStore) {
     let org = new_org(&*store).await;

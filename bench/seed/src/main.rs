@@ -1,0 +1,235 @@
+//! Seeds the large benchmark data sets fast, through the real upload path.
+//!
+//! - `pems`: N distinct CA certificates as upload request bodies, one JSON object per line
+//!   (`{"name": …, "certificate": PEM}`), for `wrk`'s upload script and for seeding over HTTP.
+//! - `load`: organizations with their admin keys and certificates, written straight into a
+//!   database through [`Service::create_organization`] and [`Service::upload_certificate`], so
+//!   every row is exactly what `POST /v1/organization/certificates` would have stored. What
+//!   makes it fast: certificates are minted on every core (one key pair per thread, distinct
+//!   subject and serial per certificate), and commits are not flushed to disk while loading
+//!   (SQLite: [`SqliteStore::open_for_bulk_load`]; PostgreSQL: put
+//!   `options=-c%20synchronous_commit%3Doff` in the URL). A crash while seeding may lose the
+//!   load; the benchmark then seeds again.
+//!
+//! Certificates of one organization are uploaded one after the other, so their list order
+//! (creation time, then creation sequence) is the order in which `--ids-out` records them.
+
+mod mint;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use orgcerts_core::{Service, Settings, Store};
+use orgcerts_store::SqliteStore;
+
+#[derive(Debug, Parser)]
+#[command(name = "orgcerts-bench-seed", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write N distinct CA certificates as upload bodies, one JSON object per line.
+    Pems {
+        /// How many certificates.
+        #[arg(long)]
+        count: u64,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create organizations, each with an admin key and certificates, in a database.
+    Load {
+        /// `sqlite://PATH` (opened for bulk loading: commits not flushed) or `postgres://…`
+        /// (add `options=-c%20synchronous_commit%3Doff` for the same effect).
+        #[arg(long)]
+        database_url: String,
+        /// Organizations to create.
+        #[arg(long)]
+        orgs: u64,
+        /// Certificates to upload into each organization.
+        #[arg(long)]
+        certs_per_org: u64,
+        /// The per-organization maximum to enforce while loading (at least `--certs-per-org`).
+        #[arg(long)]
+        max_certificates_per_org: u32,
+        /// Where to write the admin keys, one per line, in organization order.
+        #[arg(long)]
+        keys_out: PathBuf,
+        /// Where to write the certificate ids of the first organization, in upload order
+        /// (which is their list order, oldest first).
+        #[arg(long)]
+        ids_out: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Pems { count, out } => pems(count, &out),
+        Command::Load {
+            database_url,
+            orgs,
+            certs_per_org,
+            max_certificates_per_org,
+            keys_out,
+            ids_out,
+        } => {
+            anyhow::ensure!(
+                u64::from(max_certificates_per_org) >= certs_per_org,
+                "--max-certificates-per-org must be at least --certs-per-org"
+            );
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(load(Load {
+                database_url,
+                orgs,
+                certs_per_org,
+                max_certificates_per_org,
+                keys_out,
+                ids_out,
+            }))
+        }
+    }
+}
+
+fn create(path: &PathBuf) -> anyhow::Result<BufWriter<File>> {
+    Ok(BufWriter::new(File::create(path).with_context(|| {
+        format!("cannot create {}", path.display())
+    })?))
+}
+
+fn pems(count: u64, out: &PathBuf) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut file = create(out)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let minter = std::thread::spawn(move || mint::mint_parallel(count, &tx));
+    let mut written = 0u64;
+    while let Some(chunk) = rx.blocking_recv() {
+        for pem in chunk {
+            let body = serde_json::json!({
+                "name": format!("bench upload {written}"),
+                "certificate": pem,
+            });
+            serde_json::to_writer(&mut file, &body)?;
+            file.write_all(b"\n")?;
+            written += 1;
+        }
+    }
+    minter
+        .join()
+        .map_err(|_| anyhow::anyhow!("the minting thread panicked"))??;
+    file.flush()?;
+    eprintln!(
+        "orgcerts-bench-seed: wrote {written} upload bodies to {} in {:.1} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+struct Load {
+    database_url: String,
+    orgs: u64,
+    certs_per_org: u64,
+    max_certificates_per_org: u32,
+    keys_out: PathBuf,
+    ids_out: Option<PathBuf>,
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let sqlite_path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+    match sqlite_path {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open_for_bulk_load(&path))
+                .await??;
+            Ok(Arc::new(store))
+        }
+        None => Ok(orgcerts_store::open(url).await?),
+    }
+}
+
+async fn load(args: Load) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(&args.database_url).await?;
+    let service = Service::new(
+        store,
+        Settings {
+            max_certificates_per_org: args.max_certificates_per_org,
+            read_cache_items: 0,
+        },
+    );
+    let total = args.orgs * args.certs_per_org;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(64);
+    let minter = tokio::task::spawn_blocking(move || mint::mint_parallel(total, &tx));
+
+    let mut keys = create(&args.keys_out)?;
+    let mut ids = args.ids_out.as_ref().map(create).transpose()?;
+    let mut pending: Vec<String> = Vec::new();
+    let mut uploaded = 0u64;
+    let mut last_report = Instant::now();
+    for org_index in 0..args.orgs {
+        let (org, key) = service
+            .create_organization(&format!("bench organization {org_index}"), None)
+            .await?;
+        writeln!(keys, "{}", key.secret)?;
+        for cert_index in 0..args.certs_per_org {
+            if pending.is_empty() {
+                pending = rx
+                    .recv()
+                    .await
+                    .context("the minting threads stopped early")?;
+                pending.reverse();
+            }
+            let pem = pending.pop().context("an empty chunk of certificates")?;
+            let cert = service
+                .upload_certificate(
+                    &org.id,
+                    &pem,
+                    Some(format!("bench certificate {cert_index}")),
+                )
+                .await?;
+            if org_index == 0 {
+                if let Some(ids) = ids.as_mut() {
+                    writeln!(ids, "{}", cert.id)?;
+                }
+            }
+            uploaded += 1;
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            last_report = Instant::now();
+            let per_second = uploaded / started.elapsed().as_secs().max(1);
+            eprintln!(
+                "orgcerts-bench-seed: {} organizations, {uploaded}/{total} certificates, {per_second} certificates/s",
+                org_index + 1,
+            );
+        }
+    }
+    drop(rx);
+    minter.await??;
+    keys.flush()?;
+    if let Some(ids) = ids.as_mut() {
+        ids.flush()?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "organizations": args.orgs,
+            "certificates": uploaded,
+            "seconds": (seconds * 10.0).round() / 10.0,
+        })
+    );
+    Ok(())
+}
