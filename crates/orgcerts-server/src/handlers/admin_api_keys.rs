@@ -33,8 +33,8 @@ pub async fn admin_api_keys_list(
     let keys = state.service.list_admin_keys(org, &page).await?;
     let owner = state.service.organization(org).await?;
     Ok(Json(convert::list(
-        &keys,
-        |k| convert::admin_api_key(k, &owner),
+        keys,
+        |k| convert::admin_api_key(&k, &owner),
         |k| &k.id,
     )))
 }

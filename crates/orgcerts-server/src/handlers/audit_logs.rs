@@ -104,5 +104,9 @@ pub async fn list_audit_logs(
             .list_audit_logs(&principal.organization_id, &audit_query)
             .await?
     };
-    Ok(Json(convert::list(&page, convert::audit_log, |l| &l.id)))
+    Ok(Json(convert::list(
+        page,
+        |l| convert::audit_log(&l),
+        |l| &l.id,
+    )))
 }
