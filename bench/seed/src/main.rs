@@ -196,6 +196,7 @@ async fn load(args: Load) -> anyhow::Result<()> {
             let cert = service
                 .upload_certificate(
                     &org.id,
+                    None,
                     &pem,
                     Some(format!("bench certificate {cert_index}")),
                 )

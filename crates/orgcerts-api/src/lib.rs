@@ -1,14 +1,24 @@
-//! Wire types of OpenAI's Admin API for certificates and projects.
+//! Wire types of OpenAI's Admin API for certificates, projects, admin API keys and audit logs.
 //!
 //! Every struct is named after the schema of the same name in `spec/openai-certificates.openapi.yaml`
 //! and `spec/openai-projects.openapi.yaml`. The server serializes them and the client deserializes
 //! them, so the two cannot disagree about the wire.
 
+mod admin_api_keys;
+mod audit_logs;
 mod certificates;
 mod error;
 mod list;
 mod projects;
 
+pub use admin_api_keys::{
+    AdminApiKey, AdminApiKeyCreateRequest, AdminApiKeyCreateResponse, AdminApiKeyDeleteResponse,
+    AdminApiKeyDeletedObject, AdminApiKeyObject, AdminApiKeyOwner, ApiKeyList,
+};
+pub use audit_logs::{
+    AuditLog, AuditLogActor, AuditLogActorApiKey, AuditLogActorUser, AuditLogProject,
+    ListAuditLogsResponse,
+};
 pub use certificates::{
     Certificate, CertificateDetails, CertificateObject, DeleteCertificateResponse,
     DeleteCertificateResponseObject, ListCertificatesResponse, ListProjectCertificatesResponse,

@@ -38,7 +38,8 @@ impl Weighter<ListKey, (u64, CachedList)> for ListWeighter {
 
 /// The cache of one service.
 pub struct ReadCache {
-    principals: Cache<[u8; 32], (u64, Principal)>,
+    /// Each principal with its key's `expires_at`, checked on every hit.
+    principals: Cache<[u8; 32], (u64, Principal, Option<i64>)>,
     lists: Cache<ListKey, (u64, CachedList), ListWeighter>,
 }
 
@@ -55,14 +56,21 @@ impl ReadCache {
         })
     }
 
-    pub fn principal(&self, hash: &[u8; 32], token: u64) -> Option<Principal> {
+    /// The principal of a key and its `expires_at`, if stamped with `token`.
+    pub fn principal(&self, hash: &[u8; 32], token: u64) -> Option<(Principal, Option<i64>)> {
         self.principals
             .get(hash)
-            .and_then(|(t, p)| (t == token).then_some(p))
+            .and_then(|(t, p, expires_at)| (t == token).then_some((p, expires_at)))
     }
 
-    pub fn remember_principal(&self, hash: [u8; 32], token: u64, principal: Principal) {
-        self.principals.insert(hash, (token, principal));
+    pub fn remember_principal(
+        &self,
+        hash: [u8; 32],
+        token: u64,
+        principal: Principal,
+        expires_at: Option<i64>,
+    ) {
+        self.principals.insert(hash, (token, principal, expires_at));
     }
 
     /// The list stamped with `token`, if any (`Some(None)`: known to be too long).

@@ -79,6 +79,11 @@ id_type!(
     AdminKeyId, "key_", 24
 );
 
+id_type!(
+    /// `audit_log-` + 24 base62: an audit log entry.
+    AuditLogId, "audit_log-", 24
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

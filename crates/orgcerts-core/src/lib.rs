@@ -1,5 +1,6 @@
 //! The domain of orgcerts, free of HTTP and SQL.
 //!
+//! - [`audit`]: the audit log entries every change records;
 //! - [`ids`]: the newtype ids (`cert_…`, `proj_…`, `org-…`, `key_…`) and their generation;
 //! - [`anchor`]: validation of uploaded PEM trust anchors (contract.md, "Certificates");
 //! - [`page`]: the list parameters shared by every list (`limit`, `order`, `after`);
@@ -8,6 +9,7 @@
 //! - [`service`]: the operations of the API, enforcing the contract's rules.
 
 pub mod anchor;
+pub mod audit;
 pub mod cache;
 mod error;
 pub mod ids;

@@ -21,7 +21,44 @@ pub struct AdminKey {
     pub hash: KeyHash,
     pub redacted_value: String,
     pub created_at: i64,
+    /// Deleted (over the API) or revoked (by the operator): refused, not listed.
     pub revoked_at: Option<i64>,
+    /// Refused from this time on; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// The latest authentication with this key, as last flushed to storage.
+    pub last_used_at: Option<i64>,
+}
+
+impl AdminKey {
+    /// Whether the key authenticates at `now`: neither revoked nor expired.
+    pub fn is_usable(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// Who makes a change, and when: recorded with the change in its audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The admin key of the request; `None` for the operator's command line, which acts on
+    /// the database directly and is recorded with a `null` actor.
+    pub key_id: Option<AdminKeyId>,
+    /// The change's time (Unix seconds): the entry's `effective_at`.
+    pub at: i64,
+}
+
+impl Actor {
+    /// A request authenticated with `key_id`, now.
+    pub fn api_key(key_id: AdminKeyId, at: i64) -> Self {
+        Self {
+            key_id: Some(key_id),
+            at,
+        }
+    }
+
+    /// The operator's command line, now.
+    pub fn operator(at: i64) -> Self {
+        Self { key_id: None, at }
+    }
 }
 
 /// Who a request acts for, established from its admin key.

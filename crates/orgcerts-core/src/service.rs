@@ -1,14 +1,16 @@
 //! The operations of the API. Each method validates its input, then lets the store apply the
 //! change atomically. Nothing here knows about HTTP or SQL.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::anchor;
+use crate::audit::{AuditEntry, AuditQuery};
 use crate::cache::{MAX_CACHED_LIST, ReadCache, page_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use crate::keys::{self, KeyHash};
 use crate::model::{
-    AdminKey, CertificateRecord, NewCertificate, Organization, Principal, ProjectRecord,
+    Actor, AdminKey, CertificateRecord, NewCertificate, Organization, Principal, ProjectRecord,
     ProjectUpdate, Scope, ScopedCertificate,
 };
 use crate::page::{Order, Page, PageRequest};
@@ -20,6 +22,9 @@ pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_TOGGLE_IDS: usize = 10;
 /// The default per-organization maximum of certificates (OpenAI's).
 pub const DEFAULT_MAX_CERTIFICATES_PER_ORG: u32 = 50;
+
+/// The longest lifetime of an admin key created over the API (`expires_in_seconds`).
+pub const MAX_KEY_LIFETIME_SECS: i64 = 31_536_000;
 
 /// The default size of the read cache, in certificates.
 pub const DEFAULT_READ_CACHE_ITEMS: u64 = 1_000_000;
@@ -47,6 +52,9 @@ pub struct Service {
     store: Arc<dyn Store>,
     settings: Settings,
     cache: Option<Arc<ReadCache>>,
+    /// Authentications not yet written to storage: each key's latest use. Flushed in one
+    /// write by [`Service::flush_key_use`], so that requests do not each write.
+    pending_use: Arc<Mutex<HashMap<AdminKeyId, i64>>>,
 }
 
 /// A freshly created admin key: the record, and its secret text, shown once.
@@ -80,6 +88,14 @@ fn check_name(field: &'static str, name: &str, allow_empty: bool) -> Result<()> 
     Ok(())
 }
 
+/// The actor of a change made with admin key `by` (or by the operator, `None`) at `at`.
+fn actor(by: Option<&AdminKeyId>, at: i64) -> Actor {
+    Actor {
+        key_id: by.cloned(),
+        at,
+    }
+}
+
 fn parse_certificate_id(id: &str) -> Result<CertificateId> {
     CertificateId::parse(id).ok_or_else(|| Error::CertificateNotFound { id: echo(id) })
 }
@@ -95,6 +111,7 @@ impl Service {
             store,
             settings,
             cache,
+            pending_use: Arc::default(),
         }
     }
 
@@ -115,32 +132,84 @@ impl Service {
 
     // Organizations and admin keys.
 
-    /// Establishes who an admin key acts for. Unknown, revoked and malformed keys are all
-    /// `InvalidApiKey`, indistinguishably.
+    /// Establishes who an admin key acts for. Unknown, revoked, expired and malformed keys are
+    /// all `InvalidApiKey`, indistinguishably. The use is remembered for `last_used_at`.
     pub async fn authenticate(&self, key: &str) -> Result<Principal> {
         if !keys::is_well_formed_admin_key(key) {
             return Err(Error::InvalidApiKey);
         }
+        let now = unix_now();
         let hash = KeyHash::of(key);
         let cached = self.cache_token();
+        let mut found = None;
         if let Some((cache, token)) = cached {
-            if let Some(principal) = cache.principal(&hash.0, token) {
-                return Ok(principal);
-            }
-        }
-        match self.store.admin_key_by_hash(&hash).await? {
-            Some(stored) if stored.revoked_at.is_none() && stored.hash.matches(&hash) => {
-                let principal = Principal {
-                    organization_id: stored.organization_id,
-                    key_id: stored.id,
-                };
-                if let Some((cache, token)) = cached {
-                    cache.remember_principal(hash.0, token, principal.clone());
+            // Expiry is checked on hits too: a cached key must not outlive its `expires_at`.
+            if let Some((principal, expires_at)) = cache.principal(&hash.0, token) {
+                if expires_at.is_some_and(|at| at <= now) {
+                    return Err(Error::InvalidApiKey);
                 }
-                Ok(principal)
+                found = Some(principal);
             }
-            _ => Err(Error::InvalidApiKey),
         }
+        let principal = match found {
+            Some(principal) => principal,
+            None => match self.store.admin_key_by_hash(&hash).await? {
+                Some(stored) if stored.is_usable(now) && stored.hash.matches(&hash) => {
+                    let principal = Principal {
+                        organization_id: stored.organization_id,
+                        key_id: stored.id,
+                    };
+                    if let Some((cache, token)) = cached {
+                        cache.remember_principal(
+                            hash.0,
+                            token,
+                            principal.clone(),
+                            stored.expires_at,
+                        );
+                    }
+                    principal
+                }
+                _ => return Err(Error::InvalidApiKey),
+            },
+        };
+        self.note_key_use(&principal.key_id, now);
+        Ok(principal)
+    }
+
+    fn note_key_use(&self, key: &AdminKeyId, at: i64) {
+        if let Ok(mut pending) = self.pending_use.lock() {
+            let latest = pending.entry(key.clone()).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+
+    /// Writes the remembered authentications to storage in one batch (called every few
+    /// seconds and at shutdown). On failure they are kept for the next flush.
+    pub async fn flush_key_use(&self) -> Result<()> {
+        let batch: Vec<(AdminKeyId, i64)> = match self.pending_use.lock() {
+            Ok(mut pending) => pending.drain().collect(),
+            Err(_) => return Ok(()),
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let result = self.store.record_admin_key_use(&batch).await;
+        if result.is_err() {
+            for (key, at) in batch {
+                self.note_key_use(&key, at);
+            }
+        }
+        result
+    }
+
+    /// `key` with the uses this instance has not flushed yet folded into `last_used_at`.
+    fn with_pending_use(&self, mut key: AdminKey) -> AdminKey {
+        if let Ok(pending) = self.pending_use.lock() {
+            if let Some(&at) = pending.get(&key.id) {
+                key.last_used_at = Some(key.last_used_at.map_or(at, |stored| stored.max(at)));
+            }
+        }
+        key
     }
 
     /// Creates an organization with its first admin key. `secret` is that key's text when the
@@ -166,25 +235,84 @@ impl Service {
         self.store.list_organizations().await
     }
 
-    /// Adds an admin key to an organization.
+    /// One organization (the `owner` of its admin keys).
+    pub async fn organization(&self, org: &OrganizationId) -> Result<Organization> {
+        self.store
+            .organization(org)
+            .await?
+            .ok_or_else(|| Error::OrganizationNotFound {
+                id: echo(org.as_str()),
+            })
+    }
+
+    /// `admin-api-keys-create`, and the operator's `admin-key create` (`by` = `None`).
+    /// `expires_in_seconds`, when given, is 1..=31536000.
     pub async fn create_admin_key(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         name: &str,
+        expires_in_seconds: Option<i64>,
     ) -> Result<IssuedAdminKey> {
         check_name("name", name, false)?;
-        let issued = Self::issue_key(org, name, None, unix_now())?;
-        self.store.insert_admin_key(&issued.key).await?;
+        if let Some(secs) = expires_in_seconds {
+            if !(1..=MAX_KEY_LIFETIME_SECS).contains(&secs) {
+                return Err(Error::InvalidParameter {
+                    param: "expires_in_seconds",
+                    message: format!(
+                        "{secs} is not an integer between 1 and {MAX_KEY_LIFETIME_SECS}."
+                    ),
+                });
+            }
+        }
+        let now = unix_now();
+        let mut issued = Self::issue_key(org, name, None, now)?;
+        issued.key.expires_at = expires_in_seconds.map(|secs| now + secs);
+        self.store
+            .insert_admin_key(&issued.key, &actor(by, now))
+            .await?;
         Ok(issued)
     }
 
-    pub async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
-        self.store.list_admin_keys(org).await
+    /// `admin-api-keys-list`, and the operator's `admin-key list`: live keys only.
+    pub async fn list_admin_keys(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+    ) -> Result<Page<AdminKey>> {
+        let page = self.store.list_live_admin_keys(org, page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|k| self.with_pending_use(k))
+                .collect(),
+            has_more: page.has_more,
+        })
     }
 
-    pub async fn revoke_admin_key(&self, org: &OrganizationId, id: &str) -> Result<AdminKey> {
-        let id = AdminKeyId::parse(id).ok_or_else(|| Error::AdminKeyNotFound { id: echo(id) })?;
-        self.store.revoke_admin_key(org, &id, unix_now()).await
+    /// `admin-api-keys-get`: a live key of this organization.
+    pub async fn get_admin_key(&self, org: &OrganizationId, id: &str) -> Result<AdminKey> {
+        let not_found = || Error::AdminKeyNotFound { id: echo(id) };
+        let key_id = AdminKeyId::parse(id).ok_or_else(not_found)?;
+        match self.store.admin_key(org, &key_id).await? {
+            Some(key) if key.revoked_at.is_none() => Ok(self.with_pending_use(key)),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// `admin-api-keys-delete`, and the operator's `admin-key revoke`. A deleted key is refused
+    /// from the next request on, also when it is the key of this very request.
+    pub async fn delete_admin_key(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        id: &str,
+    ) -> Result<AdminKey> {
+        let key = self.get_admin_key(org, id).await?;
+        self.store
+            .revoke_admin_key(org, &key.id, &actor(by, unix_now()))
+            .await
     }
 
     fn issue_key(
@@ -206,6 +334,8 @@ impl Service {
             redacted_value: keys::redact(&secret),
             created_at: now,
             revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
         };
         Ok(IssuedAdminKey { key, secret })
     }
@@ -216,6 +346,7 @@ impl Service {
     pub async fn upload_certificate(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         pem: &str,
         name: Option<String>,
     ) -> Result<CertificateRecord> {
@@ -232,7 +363,11 @@ impl Service {
             anchor,
         };
         self.store
-            .insert_certificate(&cert, self.settings.max_certificates_per_org)
+            .insert_certificate(
+                &cert,
+                self.settings.max_certificates_per_org,
+                &actor(by, now),
+            )
             .await
     }
 
@@ -254,6 +389,7 @@ impl Service {
     pub async fn modify_certificate(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         id: &str,
         name: Option<String>,
     ) -> Result<CertificateRecord> {
@@ -262,7 +398,7 @@ impl Service {
             Some(name) => {
                 check_name("name", &name, true)?;
                 self.store
-                    .rename_certificate(org, &cert_id, Some(&name))
+                    .rename_certificate(org, &cert_id, Some(&name), &actor(by, unix_now()))
                     .await
             }
             None => self.get_certificate(org, id, false).await,
@@ -273,11 +409,12 @@ impl Service {
     pub async fn delete_certificate(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         id: &str,
     ) -> Result<CertificateId> {
         let cert_id = parse_certificate_id(id)?;
         self.store
-            .delete_certificate(org, &cert_id, unix_now())
+            .delete_certificate(org, &cert_id, &actor(by, unix_now()))
             .await?;
         Ok(cert_id)
     }
@@ -314,6 +451,7 @@ impl Service {
     pub async fn set_certificates_active(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         scope: &Scope,
         ids: &[String],
         active: bool,
@@ -342,7 +480,7 @@ impl Service {
             })
             .collect::<Result<Vec<_>>>()?;
         self.store
-            .set_certificates_active(org, scope, &parsed, active, unix_now())
+            .set_certificates_active(org, scope, &parsed, active, &actor(by, unix_now()))
             .await
     }
 
@@ -358,6 +496,7 @@ impl Service {
     pub async fn create_project(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         name: &str,
         external_key_id: Option<String>,
         residency: Option<String>,
@@ -371,7 +510,9 @@ impl Service {
             external_key_id,
             residency,
         };
-        self.store.insert_project(org, &project).await?;
+        self.store
+            .insert_project(org, &project, &actor(by, project.created_at))
+            .await?;
         Ok(project)
     }
 
@@ -398,6 +539,7 @@ impl Service {
     pub async fn modify_project(
         &self,
         org: &OrganizationId,
+        by: Option<&AdminKeyId>,
         id: &str,
         update: ProjectUpdate,
     ) -> Result<ProjectRecord> {
@@ -405,14 +547,32 @@ impl Service {
         if let Some(name) = &update.name {
             check_name("name", name, false)?;
         }
-        self.store.update_project(org, &project_id, &update).await
+        self.store
+            .update_project(org, &project_id, &update, &actor(by, unix_now()))
+            .await
     }
 
     /// `archive-project`.
-    pub async fn archive_project(&self, org: &OrganizationId, id: &str) -> Result<ProjectRecord> {
+    pub async fn archive_project(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        id: &str,
+    ) -> Result<ProjectRecord> {
         let project_id = parse_project_id(id)?;
         self.store
-            .archive_project(org, &project_id, unix_now())
+            .archive_project(org, &project_id, &actor(by, unix_now()))
             .await
+    }
+
+    // The audit log.
+
+    /// `list-audit-logs`.
+    pub async fn list_audit_logs(
+        &self,
+        org: &OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEntry>> {
+        self.store.list_audit_logs(org, query).await
     }
 }

@@ -4,14 +4,19 @@
 //! Every rule that must hold under concurrency is the store's to enforce inside one
 //! transaction: the per-organization maximum, duplicate detection, atomic activation of a set,
 //! refusing to delete a certificate in use. The service validates everything else beforehand.
+//!
+//! Every mutating method takes the [`Actor`] and writes the change's audit log entry
+//! ([`crate::audit`]) in the same transaction as the change: a refused or failed change leaves
+//! no entry, and no entry exists without its change.
 
 use async_trait::async_trait;
 
 use crate::Result;
+use crate::audit::{AuditEntry, AuditQuery};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use crate::keys::KeyHash;
 use crate::model::{
-    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use crate::page::{Page, PageRequest};
@@ -41,22 +46,38 @@ pub trait Store: Send + Sync + 'static {
 
     // Organizations and admin keys.
 
-    /// Creates an organization together with its first admin key, atomically.
+    /// Creates an organization together with its first admin key, atomically (the key's
+    /// `api_key.created` entry is recorded with the operator as actor, at `org.created_at`).
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()>;
     /// All organizations, oldest first.
     async fn list_organizations(&self) -> Result<Vec<Organization>>;
     /// Adds a key to an existing organization (`OrganizationNotFound` otherwise).
-    async fn insert_admin_key(&self, key: &AdminKey) -> Result<()>;
+    async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()>;
+    /// One organization.
+    async fn organization(&self, org: &OrganizationId) -> Result<Option<Organization>>;
+    /// A key of this organization, revoked or not.
+    async fn admin_key(&self, org: &OrganizationId, id: &AdminKeyId) -> Result<Option<AdminKey>>;
+    /// A page of the organization's live (unrevoked) keys by (created_at, creation sequence);
+    /// `after` may name a revoked key (its position is kept), `UnknownCursor` otherwise.
+    async fn list_live_admin_keys(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+    ) -> Result<Page<AdminKey>>;
+    /// Records authentications: each key's `last_used_at` becomes the later of the stored value
+    /// and the given one. One write for the whole batch; not audited.
+    async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()>;
     /// The key with this hash, revoked or not.
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>>;
     /// An organization's keys, oldest first (`OrganizationNotFound` for an unknown organization).
     async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>>;
-    /// Marks a key revoked at `at`; revoking twice keeps the first time.
+    /// Marks a key revoked at `actor.at`; revoking twice keeps the first time (and records
+    /// `api_key.deleted` once, for the revocation that changed it).
     async fn revoke_admin_key(
         &self,
         org: &OrganizationId,
         id: &AdminKeyId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<AdminKey>;
 
     // Certificates.
@@ -67,6 +88,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cert: &NewCertificate,
         max: u32,
+        actor: &Actor,
     ) -> Result<CertificateRecord>;
     /// A live certificate of this organization; its DER only when `with_der`.
     async fn certificate(
@@ -81,6 +103,7 @@ pub trait Store: Send + Sync + 'static {
         org: &OrganizationId,
         id: &CertificateId,
         name: Option<&str>,
+        actor: &Actor,
     ) -> Result<CertificateRecord>;
     /// Deletes a certificate that is active nowhere (`CertificateInUse` otherwise). The record
     /// keeps its list position, so that `after=<deleted id>` still pages on.
@@ -88,7 +111,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<()>;
     /// A page of live certificates with `active` at `scope`, by (created_at, creation sequence).
     /// `ProjectNotFound` for an unknown project, `UnknownCursor` for an `after` this organization
@@ -108,12 +131,17 @@ pub trait Store: Send + Sync + 'static {
         scope: &Scope,
         ids: &[CertificateId],
         active: bool,
-        at: i64,
+        actor: &Actor,
     ) -> Result<Vec<ScopedCertificate>>;
 
     // Projects.
 
-    async fn insert_project(&self, org: &OrganizationId, project: &ProjectRecord) -> Result<()>;
+    async fn insert_project(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectRecord,
+        actor: &Actor,
+    ) -> Result<()>;
     async fn project(&self, org: &OrganizationId, id: &ProjectId) -> Result<Option<ProjectRecord>>;
     /// A page of projects by creation, archived ones only when asked for.
     async fn list_projects(
@@ -128,12 +156,23 @@ pub trait Store: Send + Sync + 'static {
         org: &OrganizationId,
         id: &ProjectId,
         update: &ProjectUpdate,
+        actor: &Actor,
     ) -> Result<ProjectRecord>;
     /// Archives a project; archiving an archived project returns it unchanged.
     async fn archive_project(
         &self,
         org: &OrganizationId,
         id: &ProjectId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<ProjectRecord>;
+
+    // The audit log.
+
+    /// A page of the organization's audit log, newest first by (effective_at, sequence).
+    /// A cursor naming no entry of this organization is `InvalidParameter` (`after`/`before`).
+    async fn list_audit_logs(
+        &self,
+        org: &OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEntry>>;
 }

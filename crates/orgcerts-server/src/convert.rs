@@ -2,7 +2,10 @@
 
 use orgcerts_api as api;
 use orgcerts_core::anchor::canonical_pem;
-use orgcerts_core::model::{CertificateRecord, ProjectRecord, ScopedCertificate};
+use orgcerts_core::audit::AuditEntry;
+use orgcerts_core::model::{
+    AdminKey, CertificateRecord, Organization, ProjectRecord, ScopedCertificate,
+};
 use orgcerts_core::page::Page;
 
 /// Unix seconds as the wire's non-negative integer (async-openai reads them as `u64`).
@@ -89,4 +92,61 @@ pub fn list<T, W>(
         page.has_more,
         id,
     )
+}
+
+/// The `owner` of every admin key: orgcerts has no users, so each key acts for its
+/// organization's owner, identified by the organization's id and creation time.
+fn owner(org: &Organization) -> api::AdminApiKeyOwner {
+    api::AdminApiKeyOwner {
+        kind: "user".into(),
+        object: "organization.user".into(),
+        id: org.id.to_string(),
+        name: "Organization owner".into(),
+        created_at: unix(org.created_at),
+        role: "owner".into(),
+    }
+}
+
+/// An `AdminApiKey` of `org`.
+pub fn admin_api_key(key: &AdminKey, org: &Organization) -> api::AdminApiKey {
+    api::AdminApiKey {
+        object: api::AdminApiKeyObject::Value,
+        id: key.id.to_string(),
+        name: Some(key.name.clone()),
+        redacted_value: key.redacted_value.clone(),
+        created_at: unix(key.created_at),
+        expires_at: key.expires_at.map(unix),
+        last_used_at: key.last_used_at.map(unix),
+        owner: owner(org),
+    }
+}
+
+/// An `AuditLog`: the payload under the property named after its type; the actor is the admin
+/// key (acting for the organization's owner), or `null` for the operator's command line.
+pub fn audit_log(entry: &AuditEntry) -> api::AuditLog {
+    let mut payload = serde_json::Map::new();
+    payload.insert(entry.event_type.clone(), entry.payload.clone());
+    api::AuditLog {
+        id: entry.id.to_string(),
+        kind: entry.event_type.clone(),
+        effective_at: unix(entry.effective_at),
+        project: entry
+            .project
+            .as_ref()
+            .map(|(id, name)| api::AuditLogProject {
+                id: id.to_string(),
+                name: name.clone(),
+            }),
+        actor: entry.actor_key_id.as_ref().map(|key| api::AuditLogActor {
+            kind: "api_key".into(),
+            api_key: api::AuditLogActorApiKey {
+                id: key.to_string(),
+                kind: "user".into(),
+                user: api::AuditLogActorUser {
+                    id: entry.organization_id.to_string(),
+                },
+            },
+        }),
+        payload,
+    }
 }

@@ -115,11 +115,11 @@ fn domain_parts(err: &Domain) -> Parts {
         Domain::InvalidOrder { .. } => Parts::invalid(S::BAD_REQUEST, Some("order"), None),
         Domain::UnknownCursor { .. } => Parts::invalid(S::BAD_REQUEST, Some("after"), None),
         Domain::InvalidParameter { param, .. } => Parts::invalid(S::BAD_REQUEST, Some(param), None),
-        // Organizations and keys are managed by the operator's command line; over HTTP the
-        // key's own organization always exists, so these can only mean a record vanished.
-        Domain::OrganizationNotFound { .. } | Domain::AdminKeyNotFound { .. } => {
-            Parts::invalid(S::NOT_FOUND, None, None)
-        }
+        // Organizations are managed by the operator's command line; over HTTP the key's own
+        // organization always exists, so this can only mean a record vanished.
+        Domain::OrganizationNotFound { .. } => Parts::invalid(S::NOT_FOUND, None, None),
+        // Unknown, deleted, malformed or another organization's key id alike.
+        Domain::AdminKeyNotFound { .. } => Parts::invalid(S::NOT_FOUND, Some("key_id"), None),
         Domain::StorageUnavailable(_) => Parts {
             status: StatusCode::SERVICE_UNAVAILABLE,
             kind: "server_error",

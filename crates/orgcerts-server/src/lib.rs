@@ -29,7 +29,7 @@ pub use listener::ConnectionLimits;
 use metrics::Metrics;
 use ratelimit::AdminKeyLimiter;
 
-use handlers::{certificates as certs, projects};
+use handlers::{admin_api_keys as keys, audit_logs, certificates as certs, projects};
 
 /// The default limit on request bodies: room for a 16 KiB certificate with JSON escaping, so
 /// that an oversized certificate gets its precise 400, while far larger bodies are refused early.
@@ -137,6 +137,18 @@ fn routes() -> Router<AppState> {
         .route(
             "/v1/organization/projects/{project_id}/certificates/deactivate",
             post(certs::deactivate_project_certificates),
+        )
+        .route(
+            "/v1/organization/admin_api_keys",
+            get(keys::admin_api_keys_list).post(keys::admin_api_keys_create),
+        )
+        .route(
+            "/v1/organization/admin_api_keys/{key_id}",
+            get(keys::admin_api_keys_get).delete(keys::admin_api_keys_delete),
+        )
+        .route(
+            "/v1/organization/audit_logs",
+            get(audit_logs::list_audit_logs),
         )
 }
 

@@ -221,6 +221,22 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// How often authentications are written to `admin_keys.last_used_at`, in one batch.
+pub const KEY_USE_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Writes the admin keys' last use every [`KEY_USE_FLUSH_INTERVAL`], never once per request.
+pub fn spawn_key_use_flusher(service: Arc<Service>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_USE_FLUSH_INTERVAL);
+        loop {
+            tick.tick().await;
+            if let Err(err) = service.flush_key_use().await {
+                tracing::warn!(error = %err, "could not record the admin keys' last use");
+            }
+        }
+    })
+}
+
 /// Runs the server on `store` until SIGINT or SIGTERM.
 pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let service = Arc::new(Service::new(
@@ -235,7 +251,8 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
         _ => None,
     };
-    let state = AppState::new(service, args.http_settings());
+    let flusher = spawn_key_use_flusher(Arc::clone(&service));
+    let state = AppState::new(Arc::clone(&service), args.http_settings());
     let limits = args.connection_limits();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -288,6 +305,11 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         ops.await??;
     }
     housekeeping.abort();
+    flusher.abort();
+    // The last authentications, so that `last_used_at` survives the restart.
+    if let Err(err) = service.flush_key_use().await {
+        tracing::warn!(error = %err, "could not record the admin keys' last use");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -93,6 +93,7 @@ async fn changes_made_by_another_process_on_the_same_file_are_seen_at_once() {
     let cert = other
         .upload_certificate(
             &org,
+            None,
             &common::ca_pem("from elsewhere"),
             Some("elsewhere".into()),
         )
@@ -102,14 +103,17 @@ async fn changes_made_by_another_process_on_the_same_file_are_seen_at_once() {
     assert_eq!(TestServer::ids(page.ok()), vec![cert.id.to_string()]);
 
     // A key cached as valid is refused as soon as another process revokes it.
-    let issued = other.create_admin_key(&org, "second").await.unwrap();
+    let issued = other
+        .create_admin_key(&org, None, "second", None)
+        .await
+        .unwrap();
     let path = "/organization/certificates";
     server
         .call_as(&issued.secret, reqwest::Method::GET, path, None)
         .await
         .ok();
     other
-        .revoke_admin_key(&org, issued.key.id.as_str())
+        .delete_admin_key(&org, None, issued.key.id.as_str())
         .await
         .unwrap();
     server

@@ -10,8 +10,8 @@ use serde_json::json;
 fn requests_are_matched_to_the_operations_of_the_extracts() {
     assert_eq!(
         operation_count(),
-        15,
-        "ten certificate and five project operations"
+        20,
+        "ten certificate, five project, four admin key and one audit log operations"
     );
     assert_eq!(
         operation_id("POST", "/v1/organization/certificates/activate"),

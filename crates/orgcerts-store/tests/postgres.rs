@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use orgcerts_core::model::Scope;
+use orgcerts_core::model::{Actor, Scope};
 use orgcerts_core::page::Order;
 use orgcerts_core::{Error, Store};
 use orgcerts_store::suite::{
@@ -93,7 +93,7 @@ async fn concurrent_start_ups_migrate_once() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(applied, vec![(1, true)]);
+    assert_eq!(applied, vec![(1, true), (2, true)]);
     // Each of them works on the one schema.
     let org = new_org(&*stores[0]).await;
     for store in &stores {
@@ -129,7 +129,11 @@ async fn the_maximum_holds_across_instances() {
     let org = new_org(&*a).await;
     let outcomes = race(&a, &b, 40, |store, i| {
         let cert = new_cert(&org, None, T0 + i64::from(i), fake_anchor());
-        async move { store.insert_certificate(&cert, 10).await }
+        async move {
+            store
+                .insert_certificate(&cert, 10, &Actor::operator(T0))
+                .await
+        }
     })
     .await;
     let (mut stored, mut refused) = (0, 0);
@@ -155,7 +159,11 @@ async fn concurrent_duplicates_store_one_and_name_it() {
     let outcomes = race(&a, &b, 16, |store, _| {
         let cert = new_cert(&org, None, T0, anchor.clone());
         // A limit of 1: the duplicate must still be reported as such, not as "full".
-        async move { store.insert_certificate(&cert, 1).await }
+        async move {
+            store
+                .insert_certificate(&cert, 1, &Actor::operator(T0))
+                .await
+        }
     })
     .await;
     let mut stored = Vec::new();
@@ -181,16 +189,17 @@ async fn delete_and_activation_never_both_succeed() {
     let project = Scope::Project(insert_project(&*a, &org, T0).await);
     for round in 0..30 {
         let cert = insert_cert(&*a, &org, T0 + round).await;
+        let deleter = Actor::operator(T0 + 1);
         let (activate, delete) = tokio::join!(
             {
                 let (b, org, project, id) =
                     (b.clone(), org.clone(), project.clone(), cert.id.clone());
                 async move {
-                    b.set_certificates_active(&org, &project, &[id], true, T0)
+                    b.set_certificates_active(&org, &project, &[id], true, &Actor::operator(T0))
                         .await
                 }
             },
-            a.delete_certificate(&org, &cert.id, T0 + 1)
+            a.delete_certificate(&org, &cert.id, &deleter)
         );
         match (&activate, &delete) {
             (Ok(_), Err(Error::CertificateInUse { .. }))
@@ -198,9 +207,15 @@ async fn delete_and_activation_never_both_succeed() {
             other => panic!("round {round}: {other:?}"),
         }
         if activate.is_ok() {
-            a.set_certificates_active(&org, &project, std::slice::from_ref(&cert.id), false, T0)
-                .await
-                .unwrap();
+            a.set_certificates_active(
+                &org,
+                &project,
+                std::slice::from_ref(&cert.id),
+                false,
+                &Actor::operator(T0),
+            )
+            .await
+            .unwrap();
         }
     }
     let mut conn = sql(&schema).await;
@@ -295,7 +310,7 @@ async fn a_schema_from_a_newer_orgcerts_is_refused() {
             err,
             OpenError::PostgresSchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err:?}"

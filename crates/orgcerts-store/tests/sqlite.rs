@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use orgcerts_core::Store;
-use orgcerts_core::model::Scope;
+use orgcerts_core::model::{Actor, Scope};
 use orgcerts_core::page::Order;
 use orgcerts_store::suite::{T0, admin_key, insert_cert, insert_project, list_all, new_org};
 use orgcerts_store::{OpenError, open};
@@ -40,7 +40,7 @@ async fn data_survives_reopening() {
     let cert = insert_cert(&*store, &org, T0).await;
     let gone = insert_cert(&*store, &org, T0 + 1).await;
     store
-        .delete_certificate(&org, &gone.id, T0 + 2)
+        .delete_certificate(&org, &gone.id, &Actor::operator(T0 + 2))
         .await
         .unwrap();
     let pid = insert_project(&*store, &org, T0).await;
@@ -50,7 +50,7 @@ async fn data_survives_reopening() {
             &Scope::Project(pid.clone()),
             std::slice::from_ref(&cert.id),
             true,
-            T0,
+            &Actor::operator(T0),
         )
         .await
         .unwrap();
@@ -89,7 +89,9 @@ async fn two_stores_share_one_file() {
 
     let org = new_org(&*cli).await;
     let (key, _) = admin_key(&org, "from the CLI", T0 + 1);
-    cli.insert_admin_key(&key).await.unwrap();
+    cli.insert_admin_key(&key, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_eq!(
         server.admin_key_by_hash(&key.hash).await.unwrap(),
         Some(key.clone())
@@ -102,7 +104,9 @@ async fn two_stores_share_one_file() {
             .unwrap()
             .is_some()
     );
-    cli.revoke_admin_key(&org, &key.id, T0 + 2).await.unwrap();
+    cli.revoke_admin_key(&org, &key.id, &Actor::operator(T0 + 2))
+        .await
+        .unwrap();
     let seen = server.admin_key_by_hash(&key.hash).await.unwrap().unwrap();
     assert_eq!(seen.revoked_at, Some(T0 + 2));
 }
@@ -156,7 +160,7 @@ async fn refuses_a_database_from_a_newer_orgcerts() {
             err,
             OpenError::SchemaTooNew {
                 found: 99,
-                known: 1,
+                known: 2,
                 ..
             }
         ),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use orgcerts_core::ids::OrganizationId;
 use orgcerts_core::model::AdminKey;
+use orgcerts_core::page::{MAX_LIMIT, Order, PageRequest};
 use orgcerts_core::{Service, Settings};
 use serde_json::json;
 
@@ -74,6 +75,8 @@ fn key_json(key: &AdminKey) -> serde_json::Value {
         "redacted_value": key.redacted_value,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
     })
 }
 
@@ -109,24 +112,37 @@ pub async fn run_admin_key(
     match command {
         AdminKeyCommand::Create { organization, name } => {
             let issued = service
-                .create_admin_key(&organization_id(&organization)?, &name)
+                .create_admin_key(&organization_id(&organization)?, None, &name, None)
                 .await?;
             let mut value = key_json(&issued.key);
             value["admin_key"] = json!(issued.secret);
             print(&value)
         }
         AdminKeyCommand::List { organization } => {
-            let keys = service
-                .list_admin_keys(&organization_id(&organization)?)
-                .await?;
-            print(&json!(keys.iter().map(key_json).collect::<Vec<_>>()))
+            // The same listing as `admin-api-keys-list`: live keys, oldest first, page by page.
+            let org = organization_id(&organization)?;
+            let mut keys = Vec::new();
+            let mut page = PageRequest {
+                limit: MAX_LIMIT,
+                after: None,
+                order: Order::Asc,
+            };
+            loop {
+                let got = service.list_admin_keys(&org, &page).await?;
+                keys.extend(got.items.iter().map(key_json));
+                match got.items.last() {
+                    Some(last) if got.has_more => page.after = Some(last.id.to_string()),
+                    _ => break,
+                }
+            }
+            print(&json!(keys))
         }
         AdminKeyCommand::Revoke {
             organization,
             key_id,
         } => {
             let key = service
-                .revoke_admin_key(&organization_id(&organization)?, &key_id)
+                .delete_admin_key(&organization_id(&organization)?, None, &key_id)
                 .await?;
             print(&key_json(&key))
         }

@@ -45,7 +45,12 @@ pub async fn upload_certificate(
 ) -> ApiResult<Certificate> {
     let cert = state
         .service
-        .upload_certificate(&principal.organization_id, &body.certificate, body.name)
+        .upload_certificate(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &body.certificate,
+            body.name,
+        )
         .await?;
     Ok(Json(convert::certificate(&cert)))
 }
@@ -87,7 +92,12 @@ pub async fn modify_certificate(
 ) -> ApiResult<Certificate> {
     let cert = state
         .service
-        .modify_certificate(&principal.organization_id, &certificate_id, body.name)
+        .modify_certificate(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &certificate_id,
+            body.name,
+        )
         .await?;
     Ok(Json(convert::certificate(&cert)))
 }
@@ -100,7 +110,11 @@ pub async fn delete_certificate(
 ) -> ApiResult<DeleteCertificateResponse> {
     let id = state
         .service
-        .delete_certificate(&principal.organization_id, &certificate_id)
+        .delete_certificate(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &certificate_id,
+        )
         .await?;
     Ok(Json(DeleteCertificateResponse {
         object: DeleteCertificateResponseObject::Value,
@@ -119,7 +133,13 @@ async fn toggle<T>(
 ) -> ApiResult<ToggleCertificatesResponse<T>> {
     let toggled = state
         .service
-        .set_certificates_active(&principal.organization_id, scope, ids, active)
+        .set_certificates_active(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            scope,
+            ids,
+            active,
+        )
         .await?;
     Ok(Json(ToggleCertificatesResponse {
         object,

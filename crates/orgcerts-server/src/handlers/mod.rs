@@ -1,5 +1,7 @@
 //! Request handlers, one per operation of the spec, named after its operationId.
 
+pub mod admin_api_keys;
+pub mod audit_logs;
 pub mod certificates;
 pub mod projects;
 

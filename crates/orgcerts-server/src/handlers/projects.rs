@@ -49,6 +49,7 @@ pub async fn create_project(
         .service
         .create_project(
             &principal.organization_id,
+            Some(&principal.key_id),
             &body.name,
             body.external_key_id,
             body.residency.and_then(residency_text),
@@ -83,7 +84,12 @@ pub async fn modify_project(
     };
     let project = state
         .service
-        .modify_project(&principal.organization_id, &project_id, update)
+        .modify_project(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &project_id,
+            update,
+        )
         .await?;
     Ok(Json(convert::project(&project)))
 }
@@ -96,7 +102,11 @@ pub async fn archive_project(
 ) -> ApiResult<Project> {
     let project = state
         .service
-        .archive_project(&principal.organization_id, &project_id)
+        .archive_project(
+            &principal.organization_id,
+            Some(&principal.key_id),
+            &project_id,
+        )
         .await?;
     Ok(Json(convert::project(&project)))
 }

@@ -13,9 +13,11 @@ use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
 /// The spec extracts the server implements, copied verbatim from the steering repository.
-const EXTRACTS: [&str; 2] = [
+const EXTRACTS: [&str; 4] = [
     "openai-certificates.openapi.yaml",
     "openai-projects.openapi.yaml",
+    "openai-admin-api-keys.openapi.yaml",
+    "openai-audit-logs.openapi.yaml",
 ];
 
 /// contract.md, "Activation": the one extra field allowed, for older async-openai releases.
@@ -72,7 +74,11 @@ impl Spec {
                 }
             }
         }
+        // `allOf` compositions (AdminApiKeyCreateResponse = AdminApiKey + `value`) are merged
+        // into one object first: closing each branch alone would make them exclude each other.
+        let originals = schemas.clone();
         for schema in schemas.values_mut() {
+            merge_all_of(schema, &originals);
             close(schema);
         }
         for name in TOGGLE_RESPONSES {
@@ -125,6 +131,32 @@ impl Spec {
             })
             .max_by_key(|op| op.segments.iter().filter(|s| s.is_some()).count())
     }
+}
+
+/// Replaces a top-level `allOf` of object schemas (resolving `#/components/schemas/…` refs) by
+/// one object schema with the union of their properties and required fields.
+fn merge_all_of(schema: &mut Value, components: &Map<String, Value>) {
+    let Some(Value::Array(branches)) = schema.get("allOf").cloned() else {
+        return;
+    };
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for branch in branches {
+        let branch = match branch["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/components/schemas/");
+                components[name].clone()
+            }
+            None => branch,
+        };
+        if let Some(props) = branch["properties"].as_object() {
+            properties.extend(props.clone());
+        }
+        if let Some(req) = branch["required"].as_array() {
+            required.extend(req.iter().cloned());
+        }
+    }
+    *schema = json!({"type": "object", "properties": properties, "required": required});
 }
 
 /// Closes every object schema that lists its properties, recursively through the keywords

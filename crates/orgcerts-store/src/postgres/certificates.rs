@@ -10,16 +10,17 @@
 //! - activation locks the project row (shared) and then the named certificate rows, so a
 //!   concurrent delete either sees the activation or makes the activation find nothing.
 
+use orgcerts_core::audit;
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::{
-    CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+    Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::{keys, keyset, overfetch};
+use super::{keys, keyset, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
@@ -51,6 +52,7 @@ pub(super) async fn insert(
     conn: &mut PgConnection,
     cert: &NewCertificate,
     max: u32,
+    actor: &Actor,
 ) -> Attempt<CertificateRecord> {
     let org = &cert.organization_id;
     // The organization's row lock: held until commit, it makes this organization's inserts
@@ -106,16 +108,18 @@ pub(super) async fn insert(
     .bind(cert.anchor.expires_at)
     .bind(cert.anchor.fingerprint.as_slice())
     .bind(cert.anchor.der.as_slice())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(CertificateRecord {
+    let record = CertificateRecord {
         id: cert.id.clone(),
         name: cert.name.clone(),
         created_at: cert.created_at,
         valid_at: cert.anchor.valid_at,
         expires_at: cert.anchor.expires_at,
         der: None,
-    })
+    };
+    super::audit::record(conn, &audit::certificate_created(org, actor, &record)).await?;
+    Ok(record)
 }
 
 pub(super) async fn get(
@@ -147,6 +151,7 @@ pub(super) async fn rename(
     org: &OrganizationId,
     id: &CertificateId,
     name: Option<&str>,
+    actor: &Actor,
 ) -> Attempt<CertificateRecord> {
     let row: Option<CertRow> = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE certificates SET name = $3 \
@@ -156,17 +161,20 @@ pub(super) async fn rename(
     .bind(id.as_str())
     .bind(org.as_str())
     .bind(name)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    row.map(record_from_row).ok_or_else(|| not_found(id).into())
+    let record = row.map(record_from_row).ok_or_else(|| not_found(id))?;
+    super::audit::record(conn, &audit::certificate_updated(org, actor, &record)).await?;
+    Ok(record)
 }
 
 pub(super) async fn delete(
     conn: &mut PgConnection,
     org: &OrganizationId,
     id: &CertificateId,
-    at: i64,
+    actor: &Actor,
 ) -> Attempt<()> {
+    let at = actor.at;
     // The row lock orders this delete against any activation naming the certificate: either
     // the activation committed first (and is seen below), or it waits and then finds the
     // certificate deleted.
@@ -197,6 +205,10 @@ pub(super) async fn delete(
         }
         .into());
     }
+    // Read before the DER is dropped: the entry records the deleted anchor.
+    let record = get(conn, org, id, true)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     // The row stays, without its DER, so that `after=<this id>` keeps its position.
     sqlx::query(
         "UPDATE certificates SET deleted_at = $2, der = NULL, active = FALSE WHERE id = $1",
@@ -207,9 +219,9 @@ pub(super) async fn delete(
     .await?;
     sqlx::query("UPDATE organizations SET certificate_count = certificate_count - 1 WHERE id = $1")
         .bind(org.as_str())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    super::audit::record(conn, &audit::certificate_deleted(org, actor, &record)).await
 }
 
 /// `ProjectNotFound` unless the project is this organization's; `Some(archived_at)` otherwise.
@@ -313,21 +325,28 @@ pub(super) async fn set_active(
     scope: &Scope,
     ids: &[CertificateId],
     active: bool,
-    at: i64,
+    actor: &Actor,
 ) -> Attempt<Vec<ScopedCertificate>> {
-    if let Scope::Project(project) = scope {
-        // Deactivation stays allowed on an archived project, to clean up.
-        if project_archived_at(conn, org, project, true)
-            .await?
-            .is_some()
-            && active
-        {
-            return Err(Error::ProjectArchived {
-                id: echo(project.as_str()),
+    let at = actor.at;
+    let project = match scope {
+        Scope::Organization => None,
+        Scope::Project(project) => {
+            // Share-locked until commit, so that archiving waits for this activation.
+            let record = projects::select_shared(conn, org, project)
+                .await?
+                .ok_or_else(|| Error::ProjectNotFound {
+                    id: echo(project.as_str()),
+                })?;
+            // Deactivation stays allowed on an archived project, to clean up.
+            if record.archived_at.is_some() && active {
+                return Err(Error::ProjectArchived {
+                    id: echo(project.as_str()),
+                }
+                .into());
             }
-            .into());
+            Some(record)
         }
-    }
+    };
     // Every id is checked, and locked in id order, before anything changes: one unknown id
     // and nothing does.
     let texts: Vec<&str> = ids.iter().map(CertificateId::as_str).collect();
@@ -356,7 +375,7 @@ pub(super) async fn set_active(
             sqlx::query("UPDATE certificates SET active = $2 WHERE id = ANY($1)")
                 .bind(&texts)
                 .bind(active)
-                .execute(conn)
+                .execute(&mut *conn)
                 .await?
         }
         // Re-activating keeps the first activation time.
@@ -368,7 +387,7 @@ pub(super) async fn set_active(
             .bind(project.as_str())
             .bind(&texts)
             .bind(at)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?
         }
         (Scope::Project(project), false) => {
@@ -378,10 +397,12 @@ pub(super) async fn set_active(
             )
             .bind(project.as_str())
             .bind(&texts)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?
         }
     };
+    let entry = audit::certificates_toggled(org, actor, project.as_ref(), &records, active);
+    super::audit::record(conn, &entry).await?;
     Ok(records
         .into_iter()
         .map(|certificate| ScopedCertificate {

@@ -1,21 +1,43 @@
 //! Organizations and admin keys.
 
+use orgcerts_core::audit;
 use orgcerts_core::ids::{AdminKeyId, OrganizationId};
 use orgcerts_core::keys::KeyHash;
-use orgcerts_core::model::{AdminKey, Organization};
+use orgcerts_core::model::{Actor, AdminKey, Organization};
+use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::storage;
+use super::{keyset, overfetch, storage};
 
-const KEY_COLUMNS: &str =
-    "id, organization_id, name, key_hash, redacted_value, created_at, revoked_at";
+const KEY_COLUMNS: &str = "id, organization_id, name, key_hash, redacted_value, created_at, \
+     revoked_at, expires_at, last_used_at";
 
-type KeyRow = (String, String, String, Vec<u8>, String, i64, Option<i64>);
+type KeyRow = (
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 fn key_from_row(row: KeyRow) -> Attempt<AdminKey> {
-    let (id, organization_id, name, hash, redacted_value, created_at, revoked_at) = row;
+    let (
+        id,
+        organization_id,
+        name,
+        hash,
+        redacted_value,
+        created_at,
+        revoked_at,
+        expires_at,
+        last_used_at,
+    ) = row;
     let hash: [u8; 32] = hash
         .try_into()
         .map_err(|_| storage("an admin key hash is not 32 bytes long"))?;
@@ -27,6 +49,8 @@ fn key_from_row(row: KeyRow) -> Attempt<AdminKey> {
         redacted_value,
         created_at,
         revoked_at,
+        expires_at,
+        last_used_at,
     })
 }
 
@@ -62,7 +86,91 @@ pub(super) async fn create_organization(
         .bind(org.created_at)
         .execute(&mut *conn)
         .await?;
-    insert_admin_key(conn, first_key).await
+    insert_admin_key(conn, first_key, &Actor::operator(org.created_at)).await
+}
+
+pub(super) async fn organization(
+    conn: &mut PgConnection,
+    org: &OrganizationId,
+) -> Attempt<Option<Organization>> {
+    let row: Option<(String, String, i64)> =
+        sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+            .bind(org.as_str())
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(id, name, created_at)| Organization {
+        id: OrganizationId::from_stored(id),
+        name,
+        created_at,
+    }))
+}
+
+pub(super) async fn admin_key(
+    conn: &mut PgConnection,
+    org: &OrganizationId,
+    id: &AdminKeyId,
+) -> Attempt<Option<AdminKey>> {
+    let row: Option<KeyRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM admin_keys WHERE id = $1 AND organization_id = $2"
+    )))
+    .bind(id.as_str())
+    .bind(org.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(key_from_row).transpose()
+}
+
+pub(super) async fn list_live_admin_keys(
+    conn: &mut PgConnection,
+    org: &OrganizationId,
+    page: &PageRequest,
+) -> Attempt<Page<AdminKey>> {
+    let (cmp, dir, start) = keyset(page.order);
+    // The cursor may name a deleted key: its position is kept.
+    let (created_at, seq) = match &page.after {
+        None => start,
+        Some(after) => {
+            let position: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT created_at, seq FROM admin_keys WHERE id = $1 AND organization_id = $2",
+            )
+            .bind(after)
+            .bind(org.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            position.ok_or_else(|| Error::UnknownCursor { value: echo(after) })?
+        }
+    };
+    let rows: Vec<KeyRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM admin_keys \
+         WHERE organization_id = $1 AND revoked_at IS NULL \
+         AND (created_at, seq) {cmp} ($2, $3) \
+         ORDER BY created_at {dir}, seq {dir} LIMIT $4"
+    )))
+    .bind(org.as_str())
+    .bind(created_at)
+    .bind(seq)
+    .bind(overfetch(page))
+    .fetch_all(conn)
+    .await?;
+    let keys = rows
+        .into_iter()
+        .map(key_from_row)
+        .collect::<Attempt<Vec<_>>>()?;
+    Ok(Page::from_overfetch(keys, page.limit))
+}
+
+pub(super) async fn record_use(conn: &mut PgConnection, uses: &[(AdminKeyId, i64)]) -> Attempt<()> {
+    let ids: Vec<&str> = uses.iter().map(|(id, _)| id.as_str()).collect();
+    let times: Vec<i64> = uses.iter().map(|(_, at)| *at).collect();
+    sqlx::query(
+        "UPDATE admin_keys k SET last_used_at = greatest(k.last_used_at, u.at) \
+         FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE k.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&times)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn list_organizations(conn: &mut PgConnection) -> Attempt<Vec<Organization>> {
@@ -80,12 +188,17 @@ pub(super) async fn list_organizations(conn: &mut PgConnection) -> Attempt<Vec<O
         .collect())
 }
 
-pub(super) async fn insert_admin_key(conn: &mut PgConnection, key: &AdminKey) -> Attempt<()> {
+pub(super) async fn insert_admin_key(
+    conn: &mut PgConnection,
+    key: &AdminKey,
+    actor: &Actor,
+) -> Attempt<()> {
     require_organization(conn, &key.organization_id).await?;
     sqlx::query(
         "INSERT INTO admin_keys \
-         (id, organization_id, name, key_hash, redacted_value, created_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         (id, organization_id, name, key_hash, redacted_value, created_at, revoked_at, \
+          expires_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(key.id.as_str())
     .bind(key.organization_id.as_str())
@@ -94,9 +207,11 @@ pub(super) async fn insert_admin_key(conn: &mut PgConnection, key: &AdminKey) ->
     .bind(&key.redacted_value)
     .bind(key.created_at)
     .bind(key.revoked_at)
-    .execute(conn)
+    .bind(key.expires_at)
+    .bind(key.last_used_at)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::audit::record(conn, &audit::admin_key_created(actor, key)).await
 }
 
 pub(super) async fn admin_key_by_hash(
@@ -131,20 +246,26 @@ pub(super) async fn revoke_admin_key(
     conn: &mut PgConnection,
     org: &OrganizationId,
     id: &AdminKeyId,
-    at: i64,
+    actor: &Actor,
 ) -> Attempt<AdminKey> {
-    // One statement: revoking twice, even concurrently, keeps the first time.
-    let row: Option<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE admin_keys SET revoked_at = coalesce(revoked_at, $3) \
-         WHERE id = $1 AND organization_id = $2 RETURNING {KEY_COLUMNS}"
+    // One statement decides: of concurrent revocations, exactly one changes the row (and
+    // records the deletion); the others find it revoked and keep the first time.
+    let row: Option<KeyRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE admin_keys SET revoked_at = $3 \
+         WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL \
+         RETURNING {KEY_COLUMNS}"
     )))
     .bind(id.as_str())
     .bind(org.as_str())
-    .bind(at)
-    .fetch_optional(conn)
+    .bind(actor.at)
+    .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => key_from_row(row),
+    if let Some(row) = row {
+        super::audit::record(conn, &audit::admin_key_deleted(org, actor, id)).await?;
+        return key_from_row(row);
+    }
+    match admin_key(conn, org, id).await? {
+        Some(key) => Ok(key),
         None => Err(Error::AdminKeyNotFound {
             id: echo(id.as_str()),
         }

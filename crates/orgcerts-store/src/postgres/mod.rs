@@ -13,10 +13,11 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
@@ -25,6 +26,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{OpenError, OpenOptions};
 
+mod audit;
 mod certificates;
 mod error;
 mod keys;
@@ -216,8 +218,32 @@ impl Store for PostgresStore {
         run!(self, Mode::Read, |conn| keys::list_organizations(conn))
     }
 
-    async fn insert_admin_key(&self, key: &AdminKey) -> Result<()> {
-        run!(self, Mode::Write, |conn| keys::insert_admin_key(conn, key))
+    async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()> {
+        run!(self, Mode::Write, |conn| keys::insert_admin_key(
+            conn, key, actor
+        ))
+    }
+
+    async fn organization(&self, org: &OrganizationId) -> Result<Option<Organization>> {
+        run!(self, Mode::Read, |conn| keys::organization(conn, org))
+    }
+
+    async fn admin_key(&self, org: &OrganizationId, id: &AdminKeyId) -> Result<Option<AdminKey>> {
+        run!(self, Mode::Read, |conn| keys::admin_key(conn, org, id))
+    }
+
+    async fn list_live_admin_keys(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+    ) -> Result<Page<AdminKey>> {
+        run!(self, Mode::Read, |conn| keys::list_live_admin_keys(
+            conn, org, page
+        ))
+    }
+
+    async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()> {
+        run!(self, Mode::Write, |conn| keys::record_use(conn, uses))
     }
 
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {
@@ -232,10 +258,10 @@ impl Store for PostgresStore {
         &self,
         org: &OrganizationId,
         id: &AdminKeyId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<AdminKey> {
         run!(self, Mode::Write, |conn| keys::revoke_admin_key(
-            conn, org, id, at
+            conn, org, id, actor
         ))
     }
 
@@ -243,9 +269,10 @@ impl Store for PostgresStore {
         &self,
         cert: &NewCertificate,
         max: u32,
+        actor: &Actor,
     ) -> Result<CertificateRecord> {
         run!(self, Mode::Write, |conn| certificates::insert(
-            conn, cert, max
+            conn, cert, max, actor
         ))
     }
 
@@ -265,9 +292,10 @@ impl Store for PostgresStore {
         org: &OrganizationId,
         id: &CertificateId,
         name: Option<&str>,
+        actor: &Actor,
     ) -> Result<CertificateRecord> {
         run!(self, Mode::Write, |conn| certificates::rename(
-            conn, org, id, name
+            conn, org, id, name, actor
         ))
     }
 
@@ -275,10 +303,10 @@ impl Store for PostgresStore {
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<()> {
         run!(self, Mode::Write, |conn| certificates::delete(
-            conn, org, id, at
+            conn, org, id, actor
         ))
     }
 
@@ -299,16 +327,21 @@ impl Store for PostgresStore {
         scope: &Scope,
         ids: &[CertificateId],
         active: bool,
-        at: i64,
+        actor: &Actor,
     ) -> Result<Vec<ScopedCertificate>> {
         run!(self, Mode::Write, |conn| certificates::set_active(
-            conn, org, scope, ids, active, at
+            conn, org, scope, ids, active, actor
         ))
     }
 
-    async fn insert_project(&self, org: &OrganizationId, project: &ProjectRecord) -> Result<()> {
+    async fn insert_project(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectRecord,
+        actor: &Actor,
+    ) -> Result<()> {
         run!(self, Mode::Write, |conn| projects::insert(
-            conn, org, project
+            conn, org, project, actor
         ))
     }
 
@@ -335,9 +368,10 @@ impl Store for PostgresStore {
         org: &OrganizationId,
         id: &ProjectId,
         update: &ProjectUpdate,
+        actor: &Actor,
     ) -> Result<ProjectRecord> {
         run!(self, Mode::Write, |conn| projects::update(
-            conn, org, id, update
+            conn, org, id, update, actor
         ))
     }
 
@@ -345,10 +379,18 @@ impl Store for PostgresStore {
         &self,
         org: &OrganizationId,
         id: &ProjectId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<ProjectRecord> {
         run!(self, Mode::Write, |conn| projects::archive(
-            conn, org, id, at
+            conn, org, id, actor
         ))
+    }
+
+    async fn list_audit_logs(
+        &self,
+        org: &OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEntry>> {
+        run!(self, Mode::Read, |conn| audit::list(conn, org, query))
     }
 }

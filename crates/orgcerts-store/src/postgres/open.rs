@@ -14,11 +14,18 @@ use crate::{OpenError, OpenOptions};
 
 /// The schema, one entry per version, embedded in the binary. sqlx records the applied ones,
 /// with checksums, in `_sqlx_migrations` in the first schema of the `search_path`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "admin_keys_and_audit_logs",
+        include_str!("../../migrations/postgres/0002_admin_keys_and_audit_logs.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
 pub(super) const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

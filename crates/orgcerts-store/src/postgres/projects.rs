@@ -1,7 +1,8 @@
 //! Projects.
 
+use orgcerts_core::audit;
 use orgcerts_core::ids::{OrganizationId, ProjectId};
-use orgcerts_core::model::{ProjectRecord, ProjectUpdate};
+use orgcerts_core::model::{Actor, ProjectRecord, ProjectUpdate};
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -43,6 +44,7 @@ pub(super) async fn insert(
     conn: &mut PgConnection,
     org: &OrganizationId,
     project: &ProjectRecord,
+    actor: &Actor,
 ) -> Attempt<()> {
     keys::require_organization(conn, org).await?;
     sqlx::query(
@@ -57,9 +59,9 @@ pub(super) async fn insert(
     .bind(project.archived_at)
     .bind(project.external_key_id.as_deref())
     .bind(project.residency.as_deref())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::audit::record(conn, &audit::project_created(org, actor, project)).await
 }
 
 /// The project, row-locked until commit when `for_update`.
@@ -67,9 +69,8 @@ async fn select(
     conn: &mut PgConnection,
     org: &OrganizationId,
     id: &ProjectId,
-    for_update: bool,
+    lock: &str,
 ) -> Attempt<Option<ProjectRecord>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
     let row: Option<ProjectRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM projects WHERE id = $1 AND organization_id = $2{lock}"
     )))
@@ -85,7 +86,16 @@ pub(super) async fn get(
     org: &OrganizationId,
     id: &ProjectId,
 ) -> Attempt<Option<ProjectRecord>> {
-    select(conn, org, id, false).await
+    select(conn, org, id, "").await
+}
+
+/// The project, share-locked until commit (activation: archiving waits for it).
+pub(super) async fn select_shared(
+    conn: &mut PgConnection,
+    org: &OrganizationId,
+    id: &ProjectId,
+) -> Attempt<Option<ProjectRecord>> {
+    select(conn, org, id, " FOR SHARE").await
 }
 
 pub(super) async fn list(
@@ -133,9 +143,10 @@ pub(super) async fn update(
     org: &OrganizationId,
     id: &ProjectId,
     update: &ProjectUpdate,
+    actor: &Actor,
 ) -> Attempt<ProjectRecord> {
     // Locked, so that an archive committed meanwhile cannot slip between check and change.
-    let current = select(conn, org, id, true)
+    let current = select(conn, org, id, " FOR UPDATE")
         .await?
         .ok_or_else(|| not_found(id))?;
     if current.archived_at.is_some() {
@@ -153,16 +164,18 @@ pub(super) async fn update(
     .bind(org.as_str())
     .bind(update.name.as_deref())
     .bind(update.external_key_id.as_deref())
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(project_from_row(row))
+    let updated = project_from_row(row);
+    super::audit::record(conn, &audit::project_updated(org, actor, &updated, update)).await?;
+    Ok(updated)
 }
 
 pub(super) async fn archive(
     conn: &mut PgConnection,
     org: &OrganizationId,
     id: &ProjectId,
-    at: i64,
+    actor: &Actor,
 ) -> Attempt<ProjectRecord> {
     // One statement: archiving twice, even concurrently, keeps the first time.
     let row: Option<ProjectRow> = sqlx::query_as(AssertSqlSafe(format!(
@@ -171,9 +184,11 @@ pub(super) async fn archive(
     )))
     .bind(id.as_str())
     .bind(org.as_str())
-    .bind(at)
-    .fetch_optional(conn)
+    .bind(actor.at)
+    .fetch_optional(&mut *conn)
     .await?;
-    row.map(project_from_row)
-        .ok_or_else(|| not_found(id).into())
+    let archived = row.map(project_from_row).ok_or_else(|| not_found(id))?;
+    // Archiving twice is recorded too, like every successful request.
+    super::audit::record(conn, &audit::project_archived(org, actor, &archived)).await?;
+    Ok(archived)
 }

@@ -1,15 +1,16 @@
 //! Certificates: insert under the per-organization maximum, get, rename, delete, list and
 //! activation at organization or project level.
 
+use orgcerts_core::audit;
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::{
-    CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+    Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 
-use super::{SqlResult, keys, keyset, overfetch};
+use super::{SqlResult, keys, keyset, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
@@ -67,6 +68,7 @@ pub(super) fn insert(
     conn: &Connection,
     cert: &NewCertificate,
     max: u32,
+    actor: &Actor,
 ) -> Result<CertificateRecord> {
     let org = &cert.organization_id;
     keys::require_organization(conn, org)?;
@@ -115,14 +117,16 @@ pub(super) fn insert(
         }
         Err(err) => return Err(super::storage(err)),
     }
-    Ok(CertificateRecord {
+    let record = CertificateRecord {
         id: cert.id.clone(),
         name: cert.name.clone(),
         created_at: cert.created_at,
         valid_at: cert.anchor.valid_at,
         expires_at: cert.anchor.expires_at,
         der: None,
-    })
+    };
+    super::audit::record(conn, &audit::certificate_created(org, actor, &record))?;
+    Ok(record)
 }
 
 pub(super) fn get(
@@ -153,25 +157,30 @@ pub(super) fn rename(
     org: &OrganizationId,
     id: &CertificateId,
     name: Option<&str>,
+    actor: &Actor,
 ) -> Result<CertificateRecord> {
-    conn.prepare_cached(&format!(
-        "UPDATE certificates SET name = ?3 \
+    let record = conn
+        .prepare_cached(&format!(
+            "UPDATE certificates SET name = ?3 \
          WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL \
          RETURNING {COLUMNS}"
-    ))
-    .sql()?
-    .query_row(params![id.as_str(), org.as_str(), name], record_from_row)
-    .optional()
-    .sql()?
-    .ok_or_else(|| not_found(id))
+        ))
+        .sql()?
+        .query_row(params![id.as_str(), org.as_str(), name], record_from_row)
+        .optional()
+        .sql()?
+        .ok_or_else(|| not_found(id))?;
+    super::audit::record(conn, &audit::certificate_updated(org, actor, &record))?;
+    Ok(record)
 }
 
 pub(super) fn delete(
     conn: &Connection,
     org: &OrganizationId,
     id: &CertificateId,
-    at: i64,
+    actor: &Actor,
 ) -> Result<()> {
+    let at = actor.at;
     let active: Option<bool> = conn
         .prepare_cached(
             "SELECT active FROM certificates \
@@ -196,6 +205,8 @@ pub(super) fn delete(
             id: echo(id.as_str()),
         });
     }
+    // Read before the DER is dropped: the entry records the deleted anchor.
+    let record = get(conn, org, id, true)?.ok_or_else(|| not_found(id))?;
     // The row stays, without its DER, so that `after=<this id>` keeps its position.
     conn.prepare_cached(
         "UPDATE certificates SET deleted_at = ?2, der = NULL, active = 0 WHERE id = ?1",
@@ -209,7 +220,7 @@ pub(super) fn delete(
     .sql()?
     .execute([org.as_str()])
     .sql()?;
-    Ok(())
+    super::audit::record(conn, &audit::certificate_deleted(org, actor, &record))
 }
 
 /// `ProjectNotFound` unless the project is this organization's; `Some(archived_at)` otherwise.
@@ -342,16 +353,25 @@ pub(super) fn set_active(
     scope: &Scope,
     ids: &[CertificateId],
     active: bool,
-    at: i64,
+    actor: &Actor,
 ) -> Result<Vec<ScopedCertificate>> {
-    if let Scope::Project(project) = scope {
-        // Deactivation stays allowed on an archived project, to clean up.
-        if project_archived_at(conn, org, project)?.is_some() && active {
-            return Err(Error::ProjectArchived {
-                id: echo(project.as_str()),
-            });
+    let at = actor.at;
+    let project = match scope {
+        Scope::Organization => None,
+        Scope::Project(project) => {
+            let record =
+                projects::get(conn, org, project)?.ok_or_else(|| Error::ProjectNotFound {
+                    id: echo(project.as_str()),
+                })?;
+            // Deactivation stays allowed on an archived project, to clean up.
+            if record.archived_at.is_some() && active {
+                return Err(Error::ProjectArchived {
+                    id: echo(project.as_str()),
+                });
+            }
+            Some(record)
         }
-    }
+    };
     // Every id is checked before anything changes: one unknown id and nothing does.
     let mut records = Vec::with_capacity(ids.len());
     for id in ids {
@@ -384,6 +404,8 @@ pub(super) fn set_active(
         }
         .sql()?;
     }
+    let entry = audit::certificates_toggled(org, actor, project.as_ref(), &records, active);
+    super::audit::record(conn, &entry)?;
     Ok(records
         .into_iter()
         .map(|certificate| ScopedCertificate {

@@ -9,10 +9,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
+    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
@@ -22,6 +23,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::OpenError;
 
+mod audit;
 mod certificates;
 mod keys;
 mod open;
@@ -213,9 +215,35 @@ impl Store for SqliteStore {
         self.read(keys::list_organizations).await
     }
 
-    async fn insert_admin_key(&self, key: &AdminKey) -> Result<()> {
-        let key = key.clone();
-        self.write(move |tx| keys::insert_admin_key(tx, &key)).await
+    async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()> {
+        let (key, actor) = (key.clone(), actor.clone());
+        self.write(move |tx| keys::insert_admin_key(tx, &key, &actor))
+            .await
+    }
+
+    async fn organization(&self, org: &OrganizationId) -> Result<Option<Organization>> {
+        let org = org.clone();
+        self.read(move |tx| keys::organization(tx, &org)).await
+    }
+
+    async fn admin_key(&self, org: &OrganizationId, id: &AdminKeyId) -> Result<Option<AdminKey>> {
+        let (org, id) = (org.clone(), id.clone());
+        self.read(move |tx| keys::admin_key(tx, &org, &id)).await
+    }
+
+    async fn list_live_admin_keys(
+        &self,
+        org: &OrganizationId,
+        page: &PageRequest,
+    ) -> Result<Page<AdminKey>> {
+        let (org, page) = (org.clone(), page.clone());
+        self.read(move |tx| keys::list_live_admin_keys(tx, &org, &page))
+            .await
+    }
+
+    async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()> {
+        let uses = uses.to_vec();
+        self.write(move |tx| keys::record_use(tx, &uses)).await
     }
 
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {
@@ -233,10 +261,10 @@ impl Store for SqliteStore {
         &self,
         org: &OrganizationId,
         id: &AdminKeyId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<AdminKey> {
-        let (org, id) = (org.clone(), id.clone());
-        self.write(move |tx| keys::revoke_admin_key(tx, &org, &id, at))
+        let (org, id, actor) = (org.clone(), id.clone(), actor.clone());
+        self.write(move |tx| keys::revoke_admin_key(tx, &org, &id, &actor))
             .await
     }
 
@@ -244,9 +272,10 @@ impl Store for SqliteStore {
         &self,
         cert: &NewCertificate,
         max: u32,
+        actor: &Actor,
     ) -> Result<CertificateRecord> {
-        let cert = cert.clone();
-        self.write(move |tx| certificates::insert(tx, &cert, max))
+        let (cert, actor) = (cert.clone(), actor.clone());
+        self.write(move |tx| certificates::insert(tx, &cert, max, &actor))
             .await
     }
 
@@ -266,9 +295,11 @@ impl Store for SqliteStore {
         org: &OrganizationId,
         id: &CertificateId,
         name: Option<&str>,
+        actor: &Actor,
     ) -> Result<CertificateRecord> {
         let (org, id, name) = (org.clone(), id.clone(), name.map(str::to_owned));
-        self.write(move |tx| certificates::rename(tx, &org, &id, name.as_deref()))
+        let actor = actor.clone();
+        self.write(move |tx| certificates::rename(tx, &org, &id, name.as_deref(), &actor))
             .await
     }
 
@@ -276,10 +307,10 @@ impl Store for SqliteStore {
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<()> {
-        let (org, id) = (org.clone(), id.clone());
-        self.write(move |tx| certificates::delete(tx, &org, &id, at))
+        let (org, id, actor) = (org.clone(), id.clone(), actor.clone());
+        self.write(move |tx| certificates::delete(tx, &org, &id, &actor))
             .await
     }
 
@@ -300,16 +331,22 @@ impl Store for SqliteStore {
         scope: &Scope,
         ids: &[CertificateId],
         active: bool,
-        at: i64,
+        actor: &Actor,
     ) -> Result<Vec<ScopedCertificate>> {
         let (org, scope, ids) = (org.clone(), scope.clone(), ids.to_vec());
-        self.write(move |tx| certificates::set_active(tx, &org, &scope, &ids, active, at))
+        let actor = actor.clone();
+        self.write(move |tx| certificates::set_active(tx, &org, &scope, &ids, active, &actor))
             .await
     }
 
-    async fn insert_project(&self, org: &OrganizationId, project: &ProjectRecord) -> Result<()> {
-        let (org, project) = (org.clone(), project.clone());
-        self.write(move |tx| projects::insert(tx, &org, &project))
+    async fn insert_project(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectRecord,
+        actor: &Actor,
+    ) -> Result<()> {
+        let (org, project, actor) = (org.clone(), project.clone(), actor.clone());
+        self.write(move |tx| projects::insert(tx, &org, &project, &actor))
             .await
     }
 
@@ -334,9 +371,11 @@ impl Store for SqliteStore {
         org: &OrganizationId,
         id: &ProjectId,
         update: &ProjectUpdate,
+        actor: &Actor,
     ) -> Result<ProjectRecord> {
         let (org, id, update) = (org.clone(), id.clone(), update.clone());
-        self.write(move |tx| projects::update(tx, &org, &id, &update))
+        let actor = actor.clone();
+        self.write(move |tx| projects::update(tx, &org, &id, &update, &actor))
             .await
     }
 
@@ -344,11 +383,20 @@ impl Store for SqliteStore {
         &self,
         org: &OrganizationId,
         id: &ProjectId,
-        at: i64,
+        actor: &Actor,
     ) -> Result<ProjectRecord> {
-        let (org, id) = (org.clone(), id.clone());
-        self.write(move |tx| projects::archive(tx, &org, &id, at))
+        let (org, id, actor) = (org.clone(), id.clone(), actor.clone());
+        self.write(move |tx| projects::archive(tx, &org, &id, &actor))
             .await
+    }
+
+    async fn list_audit_logs(
+        &self,
+        org: &OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEntry>> {
+        let (org, query) = (org.clone(), query.clone());
+        self.read(move |tx| audit::list(tx, &org, &query)).await
     }
 }
 

@@ -12,9 +12,12 @@ use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 use crate::OpenError;
 
 /// The schema, one entry per version; `PRAGMA user_version` records how many were applied.
-static MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
-    "../../migrations/sqlite/0001_initial.sql"
-))];
+static MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/sqlite/0001_initial.sql")),
+    M::up(include_str!(
+        "../../migrations/sqlite/0002_admin_keys_and_audit_logs.sql"
+    )),
+];
 
 /// Other processes (the `orgcerts admin-key` command) write to the same file while the server
 /// runs: wait this long for their transaction instead of failing at once.

@@ -1,7 +1,8 @@
 //! Projects.
 
+use orgcerts_core::audit;
 use orgcerts_core::ids::{OrganizationId, ProjectId};
-use orgcerts_core::model::{ProjectRecord, ProjectUpdate};
+use orgcerts_core::model::{Actor, ProjectRecord, ProjectUpdate};
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -32,6 +33,7 @@ pub(super) fn insert(
     conn: &Connection,
     org: &OrganizationId,
     project: &ProjectRecord,
+    actor: &Actor,
 ) -> Result<()> {
     keys::require_organization(conn, org)?;
     conn.prepare_cached(
@@ -50,7 +52,7 @@ pub(super) fn insert(
         project.residency,
     ])
     .sql()?;
-    Ok(())
+    super::audit::record(conn, &audit::project_created(org, actor, project))
 }
 
 pub(super) fn get(
@@ -119,6 +121,7 @@ pub(super) fn update(
     org: &OrganizationId,
     id: &ProjectId,
     update: &ProjectUpdate,
+    actor: &Actor,
 ) -> Result<ProjectRecord> {
     let current = get(conn, org, id)?.ok_or_else(|| not_found(id))?;
     if current.archived_at.is_some() {
@@ -126,38 +129,47 @@ pub(super) fn update(
             id: echo(id.as_str()),
         });
     }
-    conn.prepare_cached(&format!(
-        "UPDATE projects SET name = coalesce(?3, name), \
+    let updated = conn
+        .prepare_cached(&format!(
+            "UPDATE projects SET name = coalesce(?3, name), \
          external_key_id = coalesce(?4, external_key_id) \
          WHERE id = ?1 AND organization_id = ?2 RETURNING {COLUMNS}"
-    ))
-    .sql()?
-    .query_row(
-        params![
-            id.as_str(),
-            org.as_str(),
-            update.name,
-            update.external_key_id
-        ],
-        project_from_row,
-    )
-    .sql()
+        ))
+        .sql()?
+        .query_row(
+            params![
+                id.as_str(),
+                org.as_str(),
+                update.name,
+                update.external_key_id
+            ],
+            project_from_row,
+        )
+        .sql()?;
+    super::audit::record(conn, &audit::project_updated(org, actor, &updated, update))?;
+    Ok(updated)
 }
 
 pub(super) fn archive(
     conn: &Connection,
     org: &OrganizationId,
     id: &ProjectId,
-    at: i64,
+    actor: &Actor,
 ) -> Result<ProjectRecord> {
-    // Archiving twice keeps the first time.
-    conn.prepare_cached(&format!(
-        "UPDATE projects SET archived_at = coalesce(archived_at, ?3) \
+    // Archiving twice keeps the first time (and is recorded, like every successful request).
+    let archived = conn
+        .prepare_cached(&format!(
+            "UPDATE projects SET archived_at = coalesce(archived_at, ?3) \
          WHERE id = ?1 AND organization_id = ?2 RETURNING {COLUMNS}"
-    ))
-    .sql()?
-    .query_row(params![id.as_str(), org.as_str(), at], project_from_row)
-    .optional()
-    .sql()?
-    .ok_or_else(|| not_found(id))
+        ))
+        .sql()?
+        .query_row(
+            params![id.as_str(), org.as_str(), actor.at],
+            project_from_row,
+        )
+        .optional()
+        .sql()?
+        .ok_or_else(|| not_found(id))?;
+    super::audit::record(conn, &audit::project_archived(org, actor, &archived))?;
+    Ok(archived)
 }

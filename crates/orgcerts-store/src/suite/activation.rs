@@ -2,6 +2,7 @@
 
 use orgcerts_core::Error;
 use orgcerts_core::ids::{CertificateId, ProjectId};
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{Scope, ScopedCertificate};
 use orgcerts_core::page::Order;
 
@@ -26,7 +27,7 @@ pub async fn activation_is_all_or_nothing(store: SharedStore) {
     let b = insert_cert(&*store, &org, T0 + 1).await;
     let deleted = insert_cert(&*store, &org, T0 + 2).await;
     store
-        .delete_certificate(&org, &deleted.id, T0 + 3)
+        .delete_certificate(&org, &deleted.id, &Actor::operator(T0 + 3))
         .await
         .unwrap();
     let other = new_org(&*store).await;
@@ -41,7 +42,7 @@ pub async fn activation_is_all_or_nothing(store: SharedStore) {
         ] {
             let ids = [a.id.clone(), bad.clone(), b.id.clone()];
             let res = store
-                .set_certificates_active(&org, &scope, &ids, true, T0)
+                .set_certificates_active(&org, &scope, &ids, true, &Actor::operator(T0))
                 .await;
             assert!(
                 matches!(&res, Err(Error::UnknownCertificateInSet { id }) if id == bad.as_str()),
@@ -74,7 +75,7 @@ pub async fn activation_is_idempotent_and_ordered(store: SharedStore) {
         let ids = [c.id.clone(), a.id.clone()];
         for _ in 0..2 {
             let got = store
-                .set_certificates_active(&org, &scope, &ids, true, T0 + 10)
+                .set_certificates_active(&org, &scope, &ids, true, &Actor::operator(T0 + 10))
                 .await
                 .unwrap();
             assert_eq!(summary(&got), vec![pair(&c.id, true), pair(&a.id, true)]);
@@ -90,7 +91,7 @@ pub async fn activation_is_idempotent_and_ordered(store: SharedStore) {
         let ids = [b.id.clone(), a.id.clone()];
         for _ in 0..2 {
             let got = store
-                .set_certificates_active(&org, &scope, &ids, false, T0 + 20)
+                .set_certificates_active(&org, &scope, &ids, false, &Actor::operator(T0 + 20))
                 .await
                 .unwrap();
             assert_eq!(summary(&got), vec![pair(&b.id, false), pair(&a.id, false)]);
@@ -112,7 +113,13 @@ pub async fn project_and_organization_scopes_are_independent(store: SharedStore)
     let q = Scope::Project(insert_project(&*store, &org, T0 + 1).await);
 
     store
-        .set_certificates_active(&org, &p, std::slice::from_ref(&a.id), true, T0)
+        .set_certificates_active(
+            &org,
+            &p,
+            std::slice::from_ref(&a.id),
+            true,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     store
@@ -121,7 +128,7 @@ pub async fn project_and_organization_scopes_are_independent(store: SharedStore)
             &Scope::Organization,
             std::slice::from_ref(&b.id),
             true,
-            T0,
+            &Actor::operator(T0),
         )
         .await
         .unwrap();
@@ -146,7 +153,7 @@ pub async fn project_and_organization_scopes_are_independent(store: SharedStore)
             &Scope::Organization,
             std::slice::from_ref(&a.id),
             false,
-            T0,
+            &Actor::operator(T0),
         )
         .await
         .unwrap();
@@ -166,13 +173,28 @@ pub async fn archived_project_refuses_activation_only(store: SharedStore) {
     let pid = insert_project(&*store, &org, T0).await;
     let scope = Scope::Project(pid.clone());
     store
-        .set_certificates_active(&org, &scope, std::slice::from_ref(&a.id), true, T0)
+        .set_certificates_active(
+            &org,
+            &scope,
+            std::slice::from_ref(&a.id),
+            true,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
-    store.archive_project(&org, &pid, T0 + 1).await.unwrap();
+    store
+        .archive_project(&org, &pid, &Actor::operator(T0 + 1))
+        .await
+        .unwrap();
 
     let res = store
-        .set_certificates_active(&org, &scope, std::slice::from_ref(&b.id), true, T0 + 2)
+        .set_certificates_active(
+            &org,
+            &scope,
+            std::slice::from_ref(&b.id),
+            true,
+            &Actor::operator(T0 + 2),
+        )
         .await;
     assert!(
         matches!(&res, Err(Error::ProjectArchived { id }) if id == pid.as_str()),
@@ -180,7 +202,13 @@ pub async fn archived_project_refuses_activation_only(store: SharedStore) {
     );
     // Even re-activating an already active certificate is refused: the project is frozen.
     let res = store
-        .set_certificates_active(&org, &scope, std::slice::from_ref(&a.id), true, T0 + 2)
+        .set_certificates_active(
+            &org,
+            &scope,
+            std::slice::from_ref(&a.id),
+            true,
+            &Actor::operator(T0 + 2),
+        )
         .await;
     assert!(matches!(res, Err(Error::ProjectArchived { .. })), "{res:?}");
     assert_eq!(
@@ -189,7 +217,13 @@ pub async fn archived_project_refuses_activation_only(store: SharedStore) {
     );
 
     let got = store
-        .set_certificates_active(&org, &scope, &[a.id.clone(), b.id.clone()], false, T0 + 3)
+        .set_certificates_active(
+            &org,
+            &scope,
+            &[a.id.clone(), b.id.clone()],
+            false,
+            &Actor::operator(T0 + 3),
+        )
         .await
         .unwrap();
     assert_eq!(summary(&got), vec![pair(&a.id, false), pair(&b.id, false)]);
@@ -204,7 +238,7 @@ pub async fn archived_project_refuses_activation_only(store: SharedStore) {
                     &Scope::Project(missing.clone()),
                     std::slice::from_ref(&a.id),
                     active,
-                    T0,
+                    &Actor::operator(T0),
                 )
                 .await;
             assert!(

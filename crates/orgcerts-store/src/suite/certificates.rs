@@ -2,6 +2,7 @@
 
 use orgcerts_core::Error;
 use orgcerts_core::ids::{CertificateId, OrganizationId};
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{CertificateRecord, Scope};
 use orgcerts_core::page::Order;
 
@@ -15,7 +16,10 @@ pub async fn certificate_round_trip(store: SharedStore) {
     let org = new_org(&*store).await;
     let anchor = real_anchor("Round trip CA");
     let new = new_cert(&org, Some("prod CA"), T0, anchor.clone());
-    let inserted = store.insert_certificate(&new, NO_LIMIT).await.unwrap();
+    let inserted = store
+        .insert_certificate(&new, NO_LIMIT, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_eq!(inserted.id, new.id);
     assert_eq!(inserted.name.as_deref(), Some("prod CA"));
     assert_eq!(inserted.created_at, T0);
@@ -40,12 +44,15 @@ pub async fn certificate_round_trip(store: SharedStore) {
     assert_eq!(CertificateRecord { der: None, ..full }, plain);
 
     let renamed = store
-        .rename_certificate(&org, &new.id, Some("renamed"))
+        .rename_certificate(&org, &new.id, Some("renamed"), &Actor::operator(T0))
         .await
         .unwrap();
     assert_eq!(renamed.name.as_deref(), Some("renamed"));
     assert_eq!(renamed.der, None);
-    let unnamed = store.rename_certificate(&org, &new.id, None).await.unwrap();
+    let unnamed = store
+        .rename_certificate(&org, &new.id, None, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_eq!(unnamed.name, None);
     let read_back = store
         .certificate(&org, &new.id, false)
@@ -57,7 +64,9 @@ pub async fn certificate_round_trip(store: SharedStore) {
 
     let unknown = CertificateId::generate();
     assert_eq!(store.certificate(&org, &unknown, true).await.unwrap(), None);
-    let res = store.rename_certificate(&org, &unknown, Some("x")).await;
+    let res = store
+        .rename_certificate(&org, &unknown, Some("x"), &Actor::operator(T0))
+        .await;
     assert!(
         matches!(&res, Err(Error::CertificateNotFound { id }) if id == unknown.as_str()),
         "{res:?}"
@@ -70,10 +79,18 @@ pub async fn certificate_maximum_is_enforced(store: SharedStore) {
     let mut ids = Vec::new();
     for i in 0..3 {
         let cert = new_cert(&org, None, T0 + i, fake_anchor());
-        ids.push(store.insert_certificate(&cert, 3).await.unwrap().id);
+        ids.push(
+            store
+                .insert_certificate(&cert, 3, &Actor::operator(T0))
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let over = new_cert(&org, None, T0 + 9, fake_anchor());
-    let res = store.insert_certificate(&over, 3).await;
+    let res = store
+        .insert_certificate(&over, 3, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::CertificateLimitExceeded { max: 3 })),
         "{res:?}"
@@ -90,18 +107,26 @@ pub async fn certificate_maximum_is_enforced(store: SharedStore) {
     );
 
     store
-        .delete_certificate(&org, &ids[1], T0 + 10)
+        .delete_certificate(&org, &ids[1], &Actor::operator(T0 + 10))
         .await
         .unwrap();
-    store.insert_certificate(&over, 3).await.unwrap();
+    store
+        .insert_certificate(&over, 3, &Actor::operator(T0))
+        .await
+        .unwrap();
     let again = new_cert(&org, None, T0 + 11, fake_anchor());
-    let res = store.insert_certificate(&again, 3).await;
+    let res = store
+        .insert_certificate(&again, 3, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::CertificateLimitExceeded { max: 3 })),
         "{res:?}"
     );
     // A higher maximum (the operator changed the setting) applies at once.
-    store.insert_certificate(&again, 4).await.unwrap();
+    store
+        .insert_certificate(&again, 4, &Actor::operator(T0))
+        .await
+        .unwrap();
 }
 
 /// Concurrent uploads never push an organization past its maximum.
@@ -111,7 +136,11 @@ pub async fn certificate_maximum_holds_under_concurrency(store: SharedStore) {
         .map(|i| {
             let store = store.clone();
             let cert = new_cert(&org, None, T0 + i, fake_anchor());
-            tokio::spawn(async move { store.insert_certificate(&cert, 5).await })
+            tokio::spawn(async move {
+                store
+                    .insert_certificate(&cert, 5, &Actor::operator(T0))
+                    .await
+            })
         })
         .collect();
     let mut inserted = 0;
@@ -137,11 +166,17 @@ pub async fn duplicate_fingerprint_is_refused_until_deleted(store: SharedStore) 
     let org = new_org(&*store).await;
     let anchor = real_anchor("Duplicate CA");
     let first = store
-        .insert_certificate(&new_cert(&org, Some("a"), T0, anchor.clone()), NO_LIMIT)
+        .insert_certificate(
+            &new_cert(&org, Some("a"), T0, anchor.clone()),
+            NO_LIMIT,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     let second = new_cert(&org, Some("b"), T0 + 1, anchor.clone());
-    let res = store.insert_certificate(&second, NO_LIMIT).await;
+    let res = store
+        .insert_certificate(&second, NO_LIMIT, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(&res, Err(Error::CertificateAlreadyExists { existing_id }) if existing_id == first.id.as_str()),
         "{res:?}"
@@ -152,11 +187,14 @@ pub async fn duplicate_fingerprint_is_refused_until_deleted(store: SharedStore) 
     );
 
     store
-        .delete_certificate(&org, &first.id, T0 + 2)
+        .delete_certificate(&org, &first.id, &Actor::operator(T0 + 2))
         .await
         .unwrap();
     let third = new_cert(&org, Some("c"), T0 + 3, anchor);
-    let again = store.insert_certificate(&third, NO_LIMIT).await.unwrap();
+    let again = store
+        .insert_certificate(&third, NO_LIMIT, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_ne!(again.id, first.id);
     assert_eq!(
         store.certificate(&org, &first.id, false).await.unwrap(),
@@ -171,11 +209,19 @@ pub async fn duplicate_is_reported_even_when_full(store: SharedStore) {
     let org = new_org(&*store).await;
     let anchor = fake_anchor();
     let first = store
-        .insert_certificate(&new_cert(&org, None, T0, anchor.clone()), 1)
+        .insert_certificate(
+            &new_cert(&org, None, T0, anchor.clone()),
+            1,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     let res = store
-        .insert_certificate(&new_cert(&org, None, T0 + 1, anchor), 1)
+        .insert_certificate(
+            &new_cert(&org, None, T0 + 1, anchor),
+            1,
+            &Actor::operator(T0),
+        )
         .await;
     assert!(
         matches!(&res, Err(Error::CertificateAlreadyExists { existing_id }) if existing_id == first.id.as_str()),
@@ -188,21 +234,37 @@ pub async fn same_certificate_in_two_organizations(store: SharedStore) {
     let (a, b) = (new_org(&*store).await, new_org(&*store).await);
     let anchor = real_anchor("Shared CA");
     let in_a = store
-        .insert_certificate(&new_cert(&a, None, T0, anchor.clone()), NO_LIMIT)
+        .insert_certificate(
+            &new_cert(&a, None, T0, anchor.clone()),
+            NO_LIMIT,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     let in_b = store
-        .insert_certificate(&new_cert(&b, None, T0, anchor), NO_LIMIT)
+        .insert_certificate(
+            &new_cert(&b, None, T0, anchor),
+            NO_LIMIT,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     assert_ne!(in_a.id, in_b.id);
     // Each organization's maximum counts its own certificates only.
     store
-        .insert_certificate(&new_cert(&b, None, T0, fake_anchor()), 2)
+        .insert_certificate(
+            &new_cert(&b, None, T0, fake_anchor()),
+            2,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     store
-        .insert_certificate(&new_cert(&a, None, T0, fake_anchor()), 2)
+        .insert_certificate(
+            &new_cert(&a, None, T0, fake_anchor()),
+            2,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
 }
@@ -213,23 +275,27 @@ pub async fn deleted_certificate_is_gone(store: SharedStore) {
     let kept = insert_cert(&*store, &org, T0).await;
     let gone = insert_cert(&*store, &org, T0 + 1).await;
     store
-        .delete_certificate(&org, &gone.id, T0 + 2)
+        .delete_certificate(&org, &gone.id, &Actor::operator(T0 + 2))
         .await
         .unwrap();
 
     assert_eq!(store.certificate(&org, &gone.id, true).await.unwrap(), None);
-    let res = store.rename_certificate(&org, &gone.id, Some("x")).await;
+    let res = store
+        .rename_certificate(&org, &gone.id, Some("x"), &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
     );
-    let res = store.delete_certificate(&org, &gone.id, T0 + 3).await;
+    let res = store
+        .delete_certificate(&org, &gone.id, &Actor::operator(T0 + 3))
+        .await;
     assert!(
         matches!(&res, Err(Error::CertificateNotFound { id }) if id == gone.id.as_str()),
         "{res:?}"
     );
     let res = store
-        .delete_certificate(&org, &CertificateId::generate(), T0)
+        .delete_certificate(&org, &CertificateId::generate(), &Actor::operator(T0))
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
@@ -250,28 +316,43 @@ pub async fn delete_refused_while_active(store: SharedStore) {
     let in_use = |res: &Result<(), Error>| matches!(res, Err(Error::CertificateInUse { id }) if id == cert.id.as_str());
 
     store
-        .set_certificates_active(&org, &Scope::Organization, &ids, true, T0)
+        .set_certificates_active(&org, &Scope::Organization, &ids, true, &Actor::operator(T0))
         .await
         .unwrap();
-    let res = store.delete_certificate(&org, &cert.id, T0).await;
+    let res = store
+        .delete_certificate(&org, &cert.id, &Actor::operator(T0))
+        .await;
     assert!(in_use(&res), "{res:?}");
     store
-        .set_certificates_active(&org, &Scope::Organization, &ids, false, T0)
+        .set_certificates_active(
+            &org,
+            &Scope::Organization,
+            &ids,
+            false,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
 
     let project = Scope::Project(insert_project(&*store, &org, T0).await);
     store
-        .set_certificates_active(&org, &project, &ids, true, T0)
+        .set_certificates_active(&org, &project, &ids, true, &Actor::operator(T0))
         .await
         .unwrap();
-    let res = store.delete_certificate(&org, &cert.id, T0).await;
+    let res = store
+        .delete_certificate(&org, &cert.id, &Actor::operator(T0))
+        .await;
     assert!(in_use(&res), "{res:?}");
     let Scope::Project(pid) = &project else {
         unreachable!()
     };
-    store.archive_project(&org, pid, T0 + 1).await.unwrap();
-    let res = store.delete_certificate(&org, &cert.id, T0).await;
+    store
+        .archive_project(&org, pid, &Actor::operator(T0 + 1))
+        .await
+        .unwrap();
+    let res = store
+        .delete_certificate(&org, &cert.id, &Actor::operator(T0))
+        .await;
     assert!(in_use(&res), "archived projects still count: {res:?}");
     assert!(
         store
@@ -282,11 +363,11 @@ pub async fn delete_refused_while_active(store: SharedStore) {
     );
 
     store
-        .set_certificates_active(&org, &project, &ids, false, T0 + 2)
+        .set_certificates_active(&org, &project, &ids, false, &Actor::operator(T0 + 2))
         .await
         .unwrap();
     store
-        .delete_certificate(&org, &cert.id, T0 + 3)
+        .delete_certificate(&org, &cert.id, &Actor::operator(T0 + 3))
         .await
         .unwrap();
     assert_eq!(
@@ -299,7 +380,11 @@ pub async fn delete_refused_while_active(store: SharedStore) {
 pub async fn insert_into_unknown_organization(store: SharedStore) {
     let ghost = OrganizationId::generate();
     let res = store
-        .insert_certificate(&new_cert(&ghost, None, T0, fake_anchor()), NO_LIMIT)
+        .insert_certificate(
+            &new_cert(&ghost, None, T0, fake_anchor()),
+            NO_LIMIT,
+            &Actor::operator(T0),
+        )
         .await;
     assert!(
         matches!(&res, Err(Error::OrganizationNotFound { id }) if id == ghost.as_str()),

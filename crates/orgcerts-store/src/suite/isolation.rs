@@ -1,6 +1,7 @@
 //! Organizations are isolated: another organization's ids name nothing.
 
 use orgcerts_core::Error;
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{ProjectUpdate, Scope};
 use orgcerts_core::page::Order;
 
@@ -9,25 +10,26 @@ use super::{SharedStore, T0, admin_key, insert_cert, insert_project, list_all, n
 /// Every operation of one organization treats another's certificates, projects and keys as
 /// unknown, and changes nothing of theirs.
 pub async fn other_organization_ids_are_not_found(store: SharedStore) {
+    let op = Actor::operator(T0);
     let mine = new_org(&*store).await;
     let theirs = new_org(&*store).await;
     let cert = insert_cert(&*store, &theirs, T0).await;
     let pid = insert_project(&*store, &theirs, T0).await;
     let (key, _) = admin_key(&theirs, "theirs", T0);
-    store.insert_admin_key(&key).await.unwrap();
+    store.insert_admin_key(&key, &op).await.unwrap();
 
     assert_eq!(
         store.certificate(&mine, &cert.id, true).await.unwrap(),
         None
     );
     let res = store
-        .rename_certificate(&mine, &cert.id, Some("mine"))
+        .rename_certificate(&mine, &cert.id, Some("mine"), &op)
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
     );
-    let res = store.delete_certificate(&mine, &cert.id, T0).await;
+    let res = store.delete_certificate(&mine, &cert.id, &op).await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),
         "{res:?}"
@@ -38,7 +40,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
             &Scope::Organization,
             std::slice::from_ref(&cert.id),
             true,
-            T0,
+            &op,
         )
         .await;
     assert!(
@@ -64,9 +66,9 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         name: Some("mine".to_owned()),
         external_key_id: None,
     };
-    let res = store.update_project(&mine, &pid, &update).await;
+    let res = store.update_project(&mine, &pid, &update, &op).await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
-    let res = store.archive_project(&mine, &pid, T0).await;
+    let res = store.archive_project(&mine, &pid, &op).await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
     let res = store
         .list_projects(&mine, &page(10, Order::Asc, Some(pid.as_str())), true)
@@ -78,7 +80,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         .unwrap();
     assert!(listed.items.is_empty());
 
-    let res = store.revoke_admin_key(&mine, &key.id, T0).await;
+    let res = store.revoke_admin_key(&mine, &key.id, &op).await;
     assert!(
         matches!(res, Err(Error::AdminKeyNotFound { .. })),
         "{res:?}"

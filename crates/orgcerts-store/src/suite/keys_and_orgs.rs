@@ -3,6 +3,7 @@
 use orgcerts_core::Error;
 use orgcerts_core::ids::{AdminKeyId, OrganizationId};
 use orgcerts_core::keys::KeyHash;
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::Organization;
 
 use super::{SharedStore, T0, admin_key};
@@ -44,7 +45,10 @@ pub async fn organizations_and_admin_keys(store: SharedStore) {
     );
 
     let (second, second_secret) = admin_key(&newer.id, "CI", T0 + 20);
-    store.insert_admin_key(&second).await.unwrap();
+    store
+        .insert_admin_key(&second, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_eq!(
         store.list_admin_keys(&newer.id).await.unwrap(),
         vec![first, second.clone()]
@@ -71,7 +75,7 @@ pub async fn organizations_and_admin_keys(store: SharedStore) {
         "{res:?}"
     );
     let (stray, _) = admin_key(&ghost, "stray", T0);
-    let res = store.insert_admin_key(&stray).await;
+    let res = store.insert_admin_key(&stray, &Actor::operator(T0)).await;
     assert!(
         matches!(res, Err(Error::OrganizationNotFound { .. })),
         "{res:?}"
@@ -90,16 +94,19 @@ pub async fn admin_key_revocation(store: SharedStore) {
     let (first, _) = admin_key(&org.id, "Initial admin key", T0);
     store.create_organization(&org, &first).await.unwrap();
     let (key, secret) = admin_key(&org.id, "CI", T0 + 1);
-    store.insert_admin_key(&key).await.unwrap();
+    store
+        .insert_admin_key(&key, &Actor::operator(T0))
+        .await
+        .unwrap();
 
     let revoked = store
-        .revoke_admin_key(&org.id, &key.id, T0 + 5)
+        .revoke_admin_key(&org.id, &key.id, &Actor::operator(T0 + 5))
         .await
         .unwrap();
     assert_eq!(revoked.revoked_at, Some(T0 + 5));
     assert_eq!(revoked.id, key.id);
     let again = store
-        .revoke_admin_key(&org.id, &key.id, T0 + 9)
+        .revoke_admin_key(&org.id, &key.id, &Actor::operator(T0 + 9))
         .await
         .unwrap();
     assert_eq!(
@@ -121,7 +128,9 @@ pub async fn admin_key_revocation(store: SharedStore) {
     );
 
     let unknown = AdminKeyId::generate();
-    let res = store.revoke_admin_key(&org.id, &unknown, T0).await;
+    let res = store
+        .revoke_admin_key(&org.id, &unknown, &Actor::operator(T0))
+        .await;
     assert!(
         matches!(&res, Err(Error::AdminKeyNotFound { id }) if id == unknown.as_str()),
         "{res:?}"

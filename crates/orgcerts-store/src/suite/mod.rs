@@ -20,12 +20,13 @@ use orgcerts_core::anchor::{self, Anchor};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId, random_base62};
 use orgcerts_core::keys::{self, KeyHash};
 use orgcerts_core::model::{
-    AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, Scope,
+    Actor, AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, Scope,
 };
 use orgcerts_core::page::{Order, PageRequest};
 use orgcerts_core::{Store, unix_now};
 
 mod activation;
+mod audit;
 mod certificates;
 mod isolation;
 mod keys_and_orgs;
@@ -33,6 +34,7 @@ mod pagination;
 mod projects;
 
 pub use activation::*;
+pub use audit::*;
 pub use certificates::*;
 pub use isolation::*;
 pub use keys_and_orgs::*;
@@ -70,6 +72,7 @@ macro_rules! store_suite {
             project_list_order_and_archived,
             organizations_and_admin_keys,
             admin_key_revocation,
+            audit_entries_follow_changes_only,
         );
     };
     (@scenarios $fresh:expr; $($scenario:ident),* $(,)?) => {
@@ -99,6 +102,8 @@ pub fn admin_key(org: &OrganizationId, name: &str, created_at: i64) -> (AdminKey
         redacted_value: keys::redact(&secret),
         created_at,
         revoked_at: None,
+        expires_at: None,
+        last_used_at: None,
     };
     (key, secret)
 }
@@ -156,7 +161,11 @@ pub async fn insert_cert(
     created_at: i64,
 ) -> CertificateRecord {
     store
-        .insert_certificate(&new_cert(org, None, created_at, fake_anchor()), NO_LIMIT)
+        .insert_certificate(
+            &new_cert(org, None, created_at, fake_anchor()),
+            NO_LIMIT,
+            &Actor::operator(T0),
+        )
         .await
         .unwrap()
 }
@@ -185,7 +194,10 @@ pub fn project(name: &str, created_at: i64) -> ProjectRecord {
 /// Inserts a live project and returns its id.
 pub async fn insert_project(store: &dyn Store, org: &OrganizationId, created_at: i64) -> ProjectId {
     let p = project("Project", created_at);
-    store.insert_project(org, &p).await.unwrap();
+    store
+        .insert_project(org, &p, &Actor::operator(T0))
+        .await
+        .unwrap();
     p.id
 }
 

@@ -2,6 +2,7 @@
 
 use orgcerts_core::Error;
 use orgcerts_core::ids::{CertificateId, ProjectId};
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{CertificateRecord, Scope};
 use orgcerts_core::page::Order;
 
@@ -148,7 +149,7 @@ pub async fn list_after_deleted_certificate(store: SharedStore) {
     }
     let ids = ids_of(&certs);
     store
-        .delete_certificate(&org, &certs[2].id, T0 + 1)
+        .delete_certificate(&org, &certs[2].id, &Actor::operator(T0 + 1))
         .await
         .unwrap();
 
@@ -237,7 +238,10 @@ pub async fn list_project_scope_checks_project(store: SharedStore) {
         );
     }
     let pid = insert_project(&*store, &org, T0).await;
-    store.archive_project(&org, &pid, T0 + 1).await.unwrap();
+    store
+        .archive_project(&org, &pid, &Actor::operator(T0 + 1))
+        .await
+        .unwrap();
     let listed = list_all(&*store, &org, &Scope::Project(pid), Order::Asc).await;
     assert_eq!(listed, vec![(cert.id.as_str().to_owned(), false)]);
 }

@@ -2,6 +2,7 @@
 
 use orgcerts_core::Error;
 use orgcerts_core::ids::{OrganizationId, ProjectId};
+use orgcerts_core::model::Actor;
 use orgcerts_core::model::{ProjectRecord, ProjectUpdate};
 use orgcerts_core::page::Order;
 
@@ -20,14 +21,17 @@ pub async fn project_round_trip(store: SharedStore) {
     let mut created = project("Alpha", T0);
     created.external_key_id = Some("ekm_1".to_owned());
     created.residency = Some("eu".to_owned());
-    store.insert_project(&org, &created).await.unwrap();
+    store
+        .insert_project(&org, &created, &Actor::operator(T0))
+        .await
+        .unwrap();
     assert_eq!(
         store.project(&org, &created.id).await.unwrap(),
         Some(created.clone())
     );
 
     let renamed = store
-        .update_project(&org, &created.id, &rename("Beta"))
+        .update_project(&org, &created.id, &rename("Beta"), &Actor::operator(T0))
         .await
         .unwrap();
     assert_eq!(
@@ -46,6 +50,7 @@ pub async fn project_round_trip(store: SharedStore) {
                 name: None,
                 external_key_id: Some("ekm_2".to_owned()),
             },
+            &Actor::operator(T0),
         )
         .await
         .unwrap();
@@ -54,7 +59,12 @@ pub async fn project_round_trip(store: SharedStore) {
         ("Beta", Some("ekm_2"))
     );
     let unchanged = store
-        .update_project(&org, &created.id, &ProjectUpdate::default())
+        .update_project(
+            &org,
+            &created.id,
+            &ProjectUpdate::default(),
+            &Actor::operator(T0),
+        )
         .await
         .unwrap();
     assert_eq!(unchanged, rekeyed);
@@ -65,16 +75,22 @@ pub async fn project_round_trip(store: SharedStore) {
 
     let unknown = ProjectId::generate();
     assert_eq!(store.project(&org, &unknown).await.unwrap(), None);
-    let res = store.update_project(&org, &unknown, &rename("x")).await;
+    let res = store
+        .update_project(&org, &unknown, &rename("x"), &Actor::operator(T0))
+        .await;
     assert!(
         matches!(&res, Err(Error::ProjectNotFound { id }) if id == unknown.as_str()),
         "{res:?}"
     );
-    let res = store.archive_project(&org, &unknown, T0).await;
+    let res = store
+        .archive_project(&org, &unknown, &Actor::operator(T0))
+        .await;
     assert!(matches!(res, Err(Error::ProjectNotFound { .. })), "{res:?}");
 
     let ghost = OrganizationId::generate();
-    let res = store.insert_project(&ghost, &project("Ghost", T0)).await;
+    let res = store
+        .insert_project(&ghost, &project("Ghost", T0), &Actor::operator(T0))
+        .await;
     assert!(
         matches!(res, Err(Error::OrganizationNotFound { .. })),
         "{res:?}"
@@ -85,22 +101,25 @@ pub async fn project_round_trip(store: SharedStore) {
 pub async fn project_archive_is_idempotent_and_final(store: SharedStore) {
     let org = new_org(&*store).await;
     let created = project("Alpha", T0);
-    store.insert_project(&org, &created).await.unwrap();
+    store
+        .insert_project(&org, &created, &Actor::operator(T0))
+        .await
+        .unwrap();
 
     let archived = store
-        .archive_project(&org, &created.id, T0 + 5)
+        .archive_project(&org, &created.id, &Actor::operator(T0 + 5))
         .await
         .unwrap();
     assert_eq!(archived.archived_at, Some(T0 + 5));
     assert_eq!(archived.name, "Alpha");
     let again = store
-        .archive_project(&org, &created.id, T0 + 9)
+        .archive_project(&org, &created.id, &Actor::operator(T0 + 9))
         .await
         .unwrap();
     assert_eq!(again, archived);
 
     let res = store
-        .update_project(&org, &created.id, &rename("Beta"))
+        .update_project(&org, &created.id, &rename("Beta"), &Actor::operator(T0))
         .await;
     assert!(
         matches!(&res, Err(Error::ProjectArchived { id }) if id == created.id.as_str()),
@@ -138,7 +157,10 @@ pub async fn project_list_order_and_archived(store: SharedStore) {
     let mut ids = Vec::new();
     for created_at in [T0, T0, T0 - 10, T0, T0] {
         let p = project("P", created_at);
-        store.insert_project(&org, &p).await.unwrap();
+        store
+            .insert_project(&org, &p, &Actor::operator(T0))
+            .await
+            .unwrap();
         ids.push(p.id);
     }
     // Creation order: the one created earlier first, then the others in insertion order.
@@ -149,7 +171,10 @@ pub async fn project_list_order_and_archived(store: SharedStore) {
         ids[3].clone(),
         ids[4].clone(),
     ];
-    store.archive_project(&org, &ids[1], T0 + 1).await.unwrap();
+    store
+        .archive_project(&org, &ids[1], &Actor::operator(T0 + 1))
+        .await
+        .unwrap();
 
     let (all, more) = list_ids(&store, &org, 100, Order::Asc, None, true).await;
     assert_eq!((all, more), (by_creation.clone(), false));
