@@ -66,6 +66,10 @@ impl Actor {
 pub struct Principal {
     pub organization_id: OrganizationId,
     pub key_id: AdminKeyId,
+    /// The store's change token read while authenticating (`None` without a read cache).
+    /// Read after the request began, so reads made for this request may trust cache entries
+    /// stamped with it ([`crate::cache`]): one token read per request instead of one per read.
+    pub change_token: Option<u64>,
 }
 
 /// A certificate to insert.

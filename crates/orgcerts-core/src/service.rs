@@ -148,7 +148,10 @@ impl Service {
                 if expires_at.is_some_and(|at| at <= now) {
                     return Err(Error::InvalidApiKey);
                 }
-                found = Some(principal);
+                found = Some(Principal {
+                    change_token: Some(token),
+                    ..principal
+                });
             }
         }
         let principal = match found {
@@ -158,6 +161,7 @@ impl Service {
                     let principal = Principal {
                         organization_id: stored.organization_id,
                         key_id: stored.id,
+                        change_token: cached.map(|(_, token)| token),
                     };
                     if let Some((cache, token)) = cached {
                         cache.remember_principal(
@@ -419,14 +423,20 @@ impl Service {
         Ok(cert_id)
     }
 
-    /// `listOrganizationCertificates` and `listProjectCertificates`.
+    /// `listOrganizationCertificates` and `listProjectCertificates`, for `principal`'s
+    /// organization, trusting the cache as of the change token read when it was authenticated.
     pub async fn list_certificates(
         &self,
-        org: &OrganizationId,
+        principal: &Principal,
         scope: &Scope,
         page: &PageRequest,
     ) -> Result<Page<ScopedCertificate>> {
-        if let Some((cache, token)) = self.cache_token() {
+        let org = &principal.organization_id;
+        let cached = match (self.cache.as_deref(), principal.change_token) {
+            (Some(cache), Some(token)) => Some((cache, token)),
+            _ => None,
+        };
+        if let Some((cache, token)) = cached {
             let list = if let Some(list) = cache.list(org, scope, token) {
                 list
             } else {

@@ -28,7 +28,7 @@ pub async fn list_organization_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(&principal.organization_id, &Scope::Organization, &page)
+        .list_certificates(&principal, &Scope::Organization, &page)
         .await?;
     Ok(Json(convert::list(
         page,
@@ -195,7 +195,7 @@ pub async fn list_project_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(&principal.organization_id, &scope, &page)
+        .list_certificates(&principal, &scope, &page)
         .await?;
     Ok(Json(convert::list(
         page,
