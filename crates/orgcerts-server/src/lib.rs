@@ -8,6 +8,7 @@ mod error;
 mod extract;
 pub mod handlers;
 pub mod listener;
+mod logwriter;
 mod metrics;
 mod middleware;
 mod ops;

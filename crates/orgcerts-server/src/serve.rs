@@ -136,16 +136,14 @@ impl ServeArgs {
     }
 }
 
-/// Keeps the log writer's background thread alive; dropping it flushes what is queued.
-pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+pub use crate::logwriter::LogGuard;
 
 /// Installs the global log subscriber. `RUST_LOG` refines the level (default `info`). Lines go
-/// to stderr through a background thread, so a slow terminal or pipe never stalls a request;
-/// when its queue is full, requests wait rather than lines being dropped.
-pub fn init_logging(format: LogFormat) -> LogGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stderr());
+/// to stderr through a background thread in batches ([`crate::logwriter`]), so a slow terminal
+/// or pipe never stalls a request; when too much is unwritten, requests wait rather than lines
+/// being dropped.
+pub fn init_logging(format: LogFormat) -> std::io::Result<LogGuard> {
+    let (writer, guard) = crate::logwriter::batch_writer(std::io::stderr())?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -161,7 +159,7 @@ pub fn init_logging(format: LogFormat) -> LogGuard {
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
-    guard
+    Ok(guard)
 }
 
 /// On a database without organizations, creates the default one and its first admin key.

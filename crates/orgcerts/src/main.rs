@@ -119,13 +119,14 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { database, serve } => {
-            let _log = init_logging(serve.log_format);
-            match database.open().await {
+        Command::Serve { database, serve } => match init_logging(serve.log_format) {
+            // The guard lives until the server has stopped, then writes the last lines.
+            Ok(_log) => match database.open().await {
                 Ok(store) => orgcerts_server::serve::serve(serve, store).await,
                 Err(err) => Err(err.into()),
-            }
-        }
+            },
+            Err(err) => Err(anyhow::Error::new(err).context("cannot start the log writer")),
+        },
         Command::Organization { database, command } => {
             admin::run_organization(&database, command).await
         }
