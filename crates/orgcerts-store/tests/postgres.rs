@@ -329,3 +329,30 @@ async fn schemas_keep_tests_apart() {
     let err = open_err(&url, &OpenOptions::default()).await;
     assert!(matches!(err, OpenError::PostgresMigrate(_)), "{err:?}");
 }
+
+/// Pooled connections the database dropped while they sat idle (a restart, a proxy's idle
+/// timeout) are found out by the ping before they are handed out: the next operation succeeds.
+#[tokio::test]
+async fn connections_dropped_while_idle_are_replaced_unnoticed() {
+    let schema = PgSchema::create();
+    let name = format!("orgcerts_idle_{}", std::process::id());
+    let url = format!("{}&application_name={name}", schema.url());
+    let store = open(&url).await.unwrap();
+    let org = new_org(store.as_ref()).await;
+
+    let mut conn = sql(&schema).await;
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(!terminated.is_empty() && terminated.iter().all(|t| *t));
+    // Idle for longer than the pool's ping threshold.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..3 {
+        let orgs = store.list_organizations().await.unwrap();
+        assert!(orgs.iter().any(|o| o.id == org));
+    }
+}

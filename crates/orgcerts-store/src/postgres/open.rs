@@ -67,19 +67,24 @@ pub(super) fn connect_options(
     url: &str,
     settings: &OpenOptions,
 ) -> Result<PgConnectOptions, OpenError> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|err| {
-            // The innermost reason names the offending part (a bad port, an unknown sslmode),
-            // never the whole URL; the outer ones only say "error with configuration".
-            let mut reason: &dyn std::error::Error = &err;
-            while let Some(inner) = reason.source() {
-                reason = inner;
-            }
-            OpenError::PostgresUrl {
-                reason: reason.to_string(),
-            }
-        })?
-        .application_name("orgcerts");
+    let mut options = PgConnectOptions::from_str(url).map_err(|err| {
+        // The innermost reason names the offending part (a bad port, an unknown sslmode),
+        // never the whole URL; the outer ones only say "error with configuration".
+        let mut reason: &dyn std::error::Error = &err;
+        while let Some(inner) = reason.source() {
+            reason = inner;
+        }
+        OpenError::PostgresUrl {
+            reason: reason.to_string(),
+        }
+    })?;
+    // Shown in pg_stat_activity; an `application_name` in the URL wins.
+    let named = url
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("application_name=")));
+    if !named {
+        options = options.application_name("orgcerts");
+    }
     let timeout = settings.statement_timeout.as_millis();
     Ok(if timeout == 0 {
         options
@@ -146,6 +151,9 @@ pub(super) async fn applied_version(conn: &mut PgConnection) -> Attempt<i64> {
 }
 
 /// Connects, migrates, and returns the pool every operation draws from.
+/// How long a pooled connection may sit idle before it is pinged on acquisition.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
 pub(super) async fn open(
     url: &str,
     settings: &OpenOptions,
@@ -160,9 +168,21 @@ pub(super) async fn open(
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
-        // A connection that broke while idle (the database restarted) is noticed before it is
-        // handed out, not by the request that would use it.
-        .test_before_acquire(true)
+        // A connection that sat idle (long enough for the database to have restarted or a
+        // proxy to have dropped it) is pinged before it is handed out, so that the request
+        // that would use it does not fail. One in steady use is not: a ping per acquisition
+        // would double the round trips of every request. (A connection that breaks within
+        // IDLE_PING_AFTER of its last use fails that one request with a 503, which the
+        // official SDKs retry.)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_PING_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options.clone());
     Ok((pool, options))
 }
