@@ -40,6 +40,8 @@ pub enum ApiError {
     },
     /// A request handler panicked; the details are already in the log.
     Panic,
+    /// A response body could not be encoded as JSON; the details are already in the log.
+    Unencodable,
     /// A rule of the domain refused the request, or storage failed.
     Domain(Domain),
 }
@@ -163,7 +165,7 @@ impl ApiError {
                 param: None,
                 code: Some("rate_limit_exceeded"),
             },
-            Self::Panic => server_error(),
+            Self::Panic | Self::Unencodable => server_error(),
             Self::Domain(err) => domain_parts(err),
         }
     }
@@ -178,7 +180,9 @@ impl ApiError {
             Self::MethodNotAllowed { method, path } => format!("Method {method} is not allowed for {path}."),
             Self::RequestTimeout { after } => format!("The request body was not received within {} seconds.", after.as_secs()),
             Self::RateLimited { retry_after, .. } => format!("Rate limit reached for requests with this admin key. Please try again in {}.", retry_after_text(*retry_after)),
-            Self::Panic | Self::Domain(Domain::Storage(_)) => SERVER_ERROR_MESSAGE.to_owned(),
+            Self::Panic | Self::Unencodable | Self::Domain(Domain::Storage(_)) => {
+                SERVER_ERROR_MESSAGE.to_owned()
+            }
             Self::Domain(Domain::StorageUnavailable(_)) => "The service is temporarily unable to reach its database. Retry the request shortly.".to_owned(),
             Self::Domain(err) => err.to_string(),
         }

@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod extract;
 pub mod handlers;
+mod json;
 pub mod listener;
 mod logwriter;
 mod metrics;

@@ -1,7 +1,7 @@
 //! The four Admin API keys operations of `openai-admin-api-keys.openapi.yaml`. The operator's
 //! `orgcerts admin-key` commands call the same service methods.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use orgcerts_api::{
     AdminApiKey, AdminApiKeyCreateRequest, AdminApiKeyCreateResponse, AdminApiKeyDeleteResponse,

@@ -1,6 +1,6 @@
 //! `list-audit-logs` of `openai-audit-logs.openapi.yaml`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use orgcerts_api::ListAuditLogsResponse;
 use orgcerts_core::audit::{AuditCursor, AuditQuery, SPEC_EVENT_TYPES, TimeRange};

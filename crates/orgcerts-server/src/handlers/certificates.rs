@@ -1,6 +1,6 @@
 //! The ten Certificates operations of `openai-certificates.openapi.yaml`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use orgcerts_api::{
     Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject,

@@ -1,6 +1,6 @@
 //! The five Projects operations of `openai-projects.openapi.yaml`.
 
-use axum::Json;
+use crate::json::Json;
 use axum::extract::State;
 use orgcerts_api::{Project, ProjectCreateRequest, ProjectListResponse, ProjectUpdateRequest};
 use orgcerts_core::model::ProjectUpdate;
