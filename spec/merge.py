@@ -20,7 +20,12 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-EXTRACTS = ["openai-certificates.openapi.yaml", "openai-projects.openapi.yaml"]
+EXTRACTS = [
+    "openai-certificates.openapi.yaml",
+    "openai-projects.openapi.yaml",
+    "openai-admin-api-keys.openapi.yaml",
+    "openai-audit-logs.openapi.yaml",
+]
 DEFAULT_OUT = HERE / "generated" / "orgcerts.openapi.yaml"
 
 _SEGMENT = re.compile(

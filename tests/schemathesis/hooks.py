@@ -12,11 +12,27 @@ Random strings are not certificates, and random ids name nothing, so:
   Rust integration tests). In ascending order it is the oldest (run.py seeds one certificate and
   one project before the run), in descending order the newest, so that the page is not empty.
 
+  The admin key list pages in the same way (ascending from the run's own key, the oldest;
+  descending from the newest). The audit log lists newest first: `after` becomes the newest
+  entry, `before` the oldest (run.py finds it after seeding), so that neither page is empty; a
+  request with both loses `before` (the server refuses the pair with a 400 naming `before`; the
+  Rust suite tests that).
+
 Nothing here touches names, ids in paths or `certificate_ids`: unknown ids are a 404, which every
 check accepts, and the ids of objects created during the run are found by schemathesis itself.
 
 The certificate run.py seeds for the overlay's project link is not deleted: a deletion aimed at it
 is aimed at a certificate uploaded for it instead, so that the link keeps working.
+
+The admin key the run authenticates with is never deleted (`before_call`, which sees every request
+schemathesis sends, stateful steps included): deleting it is allowed and takes effect at once, so
+every later request would be a 401. A deletion aimed at it is aimed at a key created for it
+instead. The second organization's key cannot be deleted by the first one (a 404), and no request
+is sent as the second organization but object_level_authorization's replays of reads.
+
+A created key's `value` is masked (`after_call`, before any check, report or output sees the
+response) once it has the contract's form, which the mask keeps: nothing the run writes holds a
+usable key.
 
 Two kinds of failure are dropped (`filter_failure`), each only after asking the server that the
 answer was right; README.md here lists them with their reasons.
@@ -24,6 +40,7 @@ answer was right; README.md here lists them with their reasons.
 
 import datetime
 import os
+import re
 import secrets
 import urllib.parse
 
@@ -74,6 +91,13 @@ def make_ca(name: str) -> str:
 
 
 DELETE = ("DELETE", "/organization/certificates/{certificate_id}")
+KEY_LIST = "/organization/admin_api_keys"
+KEY_CREATE = ("POST", KEY_LIST)
+KEY_DELETE = ("DELETE", "/organization/admin_api_keys/{key_id}")
+AUDIT_LOGS = "/organization/audit_logs"
+# The contract's form of an admin key, in a response body, and its same-length mask.
+KEY_VALUE = re.compile(rb'"value":"sk-admin-[A-Za-z0-9]{48}"')
+MASKED_VALUE = b'"value":"sk-admin-' + b"0" * 48 + b'"'
 
 
 @schemathesis.hook
@@ -94,13 +118,60 @@ def map_case(context, case):
             case.query = {**case.query, "after": after}
         elif case.operation.path == PROJECT_LIST:  # ascending, the only order it has
             case.query = {**case.query, "after": os.environ["ORGCERTS_SEED_PROJECT_ID"]}
+        elif case.operation.path == KEY_LIST:
+            if case.query.get("order") == "desc":
+                newest = (_server_get(f"{KEY_LIST}?order=desc&limit=1") or {}).get("first_id")
+                after = newest or os.environ["ORGCERTS_ADMIN_KEY_ID"]
+            else:  # ascending, the default: the run's own key is the oldest, and never deleted
+                after = os.environ["ORGCERTS_ADMIN_KEY_ID"]
+            case.query = {**case.query, "after": after}
+    if case.operation.method.upper() == "GET" and case.operation.path == AUDIT_LOGS and isinstance(case.query, dict):
+        query = dict(case.query)
+        if "after" in query and "before" in query:
+            del query["before"]
+        if isinstance(query.get("after"), str):  # newest first: older entries follow the newest
+            newest = (_server_get(f"{AUDIT_LOGS}?limit=1") or {}).get("first_id")
+            query["after"] = newest or os.environ["ORGCERTS_OLDEST_AUDIT_LOG_ID"]
+        if isinstance(query.get("before"), str):  # newer entries precede the oldest
+            query["before"] = os.environ["ORGCERTS_OLDEST_AUDIT_LOG_ID"]
+        case.query = query
     return case
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """Aims a deletion of the run's own admin key at a key created for it (see the docstring)."""
+    operation = (case.operation.method.upper(), case.operation.path)
+    if operation == KEY_DELETE and (case.path_parameters or {}).get("key_id") == os.environ["ORGCERTS_ADMIN_KEY_ID"]:
+        case.path_parameters = {**case.path_parameters, "key_id": _new_admin_key()}
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """Masks a created key's value in place (same length, same form); see the docstring."""
+    if (case.operation.method.upper(), case.operation.path) == KEY_CREATE and response.status_code == 200:
+        masked = KEY_VALUE.sub(MASKED_VALUE, response.content)
+        if masked != response.content:
+            response.content = masked
+            response.clear_cache()
 
 
 def _new_certificate() -> str:
     response = requests.post(
         os.environ["ORGCERTS_BASE_URL"] + "/organization/certificates",
         json={"name": "to delete instead of the seeded certificate", "certificate": make_ca("stand-in")},
+        headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def _new_admin_key() -> str:
+    """The id of a new key of the first organization; its value is not kept."""
+    response = requests.post(
+        os.environ["ORGCERTS_BASE_URL"] + KEY_LIST,
+        json={"name": "to delete instead of the run's own key"},
         headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
         timeout=10,
     )

@@ -6,12 +6,14 @@
 1. starts `orgcerts serve` on a fresh SQLite file with a known admin key, and makes a second
    organization for the object_level_authorization check;
 2. seeds a certificate and a project, whose ids hooks.py uses as `after` cursors, and the
-   certificate an overlay link activates for new projects;
+   certificate an overlay link activates for new projects; looks up the run's own admin key
+   (which hooks.py keeps from deletion, and uses as a cursor) and the oldest audit log entry;
 3. builds the spec under test (spec/merge.py: the official extracts + spec/overlay.yaml);
 4. runs `schemathesis run` with schemathesis.toml and hooks.py; extra arguments are passed on;
-5. stops the server, summarizes the run from schemathesis's NDJSON report (checks, the lifecycle
-   transitions the stateful phase chained, the failures hooks.py dropped) and fails unless
-   schemathesis passed and every lifecycle transition was exercised.
+5. checks that both organizations' keys still work, stops the server, summarizes the run from
+   schemathesis's NDJSON report (checks, the lifecycle transitions the stateful phase chained,
+   the failures hooks.py dropped) and fails unless schemathesis passed, every lifecycle
+   transition was exercised and both keys survived.
 
 With ORGCERTS_COMPAT_DIR set, the summary (schemathesis.json) is written there, for the
 compatibility table; it counts only schemathesis's own requests (not the seeding, nor the
@@ -94,7 +96,12 @@ def seed(base_url: str, key: str) -> dict[str, str]:
         response.raise_for_status()
         return response.json()["id"]
 
-    return {
+    def get(path: str) -> dict:
+        response = requests.get(f"{base_url}{path}", headers=auth, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    seeded = {
         "ORGCERTS_SEED_CERTIFICATE_ID": post(
             "/organization/certificates", {"name": "seed", "certificate": hooks.make_ca("seed")}
         ),
@@ -103,6 +110,24 @@ def seed(base_url: str, key: str) -> dict[str, str]:
             "/organization/certificates", {"name": "for projects", "certificate": hooks.make_ca("for projects")}
         ),
     }
+    # The bootstrap key is the organization's only one: the key of every request of the run.
+    (own,) = get("/organization/admin_api_keys")["data"]
+    seeded["ORGCERTS_ADMIN_KEY_ID"] = own["id"]
+    # Newest first; the seeding made a few entries, and entries are never deleted.
+    seeded["ORGCERTS_OLDEST_AUDIT_LOG_ID"] = get("/organization/audit_logs?limit=100")["data"][-1]["id"]
+    return seeded
+
+
+def keys_lost(base_url: str, keys: dict[str, str]) -> list[str]:
+    """The identities whose key no longer authenticates (a run that deleted one is void)."""
+    return [
+        name
+        for name, key in keys.items()
+        if requests.get(
+            f"{base_url}/organization/admin_api_keys", headers={"Authorization": f"Bearer {key}"}, timeout=10
+        ).status_code
+        != 200
+    ]
 
 
 def second_organization(binary: str, db_dir: str) -> str:
@@ -131,16 +156,24 @@ def write_identities(path: Path, keys: dict[str, str]) -> None:
     )
 
 
-# The certificate lifecycle the stateful phase must chain, each step on the previous one's result.
-LIFECYCLE = [
-    "POST /organization/certificates",
-    "GET /organization/certificates/{certificate_id}",
-    "POST /organization/certificates/{certificate_id}",
-    "POST /organization/certificates/activate",
-    "GET /organization/certificates",
-    "POST /organization/certificates/deactivate",
-    "DELETE /organization/certificates/{certificate_id}",
-]
+# The lifecycles the stateful phase must chain, each step on the previous one's result.
+LIFECYCLES = {
+    "certificate": [
+        "POST /organization/certificates",
+        "GET /organization/certificates/{certificate_id}",
+        "POST /organization/certificates/{certificate_id}",
+        "POST /organization/certificates/activate",
+        "GET /organization/certificates",
+        "POST /organization/certificates/deactivate",
+        "DELETE /organization/certificates/{certificate_id}",
+    ],
+    "admin key": [
+        "POST /organization/admin_api_keys",
+        "GET /organization/admin_api_keys/{key_id}",
+        "DELETE /organization/admin_api_keys/{key_id}",
+        "GET /organization/admin_api_keys",
+    ],
+}
 
 
 def summarize(ndjson: Path, filter_log: Path) -> dict:
@@ -150,7 +183,7 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
     transitions = collections.Counter()
     answered_2xx = set()  # operations that answered one of schemathesis's own requests with a 2xx
     requests_sent = 0
-    longest = 0  # the most consecutive lifecycle steps, all 2xx, in one walk
+    longest = dict.fromkeys(LIFECYCLES, 0)  # the most consecutive lifecycle steps, all 2xx, in one walk
     for line in ndjson.open():
         event = json.loads(line).get("ScenarioFinished")
         if not event:
@@ -172,16 +205,19 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
             parent = case.get("parent_id")
             if parent in cases and 200 <= status.get(cid, 0) < 300 and 200 <= status.get(parent, 0) < 300:
                 transitions[f"{label[parent]} -> {label[cid]}"] += 1
-            # The walk that ends here, read backwards: how far does it follow the lifecycle?
-            walk, step = [], cid
-            while step in cases and len(walk) < len(LIFECYCLE):
-                walk.append(step)
-                step = cases[step].get("parent_id")
-            for length in range(len(walk), 0, -1):
-                tail = list(reversed(walk[:length]))
-                if [label[s] for s in tail] == LIFECYCLE[:length] and all(200 <= status.get(s, 0) < 300 for s in tail):
-                    longest = max(longest, length)
-                    break
+            # The walk that ends here, read backwards: how far does it follow each lifecycle?
+            for name, lifecycle in LIFECYCLES.items():
+                walk, step = [], cid
+                while step in cases and len(walk) < len(lifecycle):
+                    walk.append(step)
+                    step = cases[step].get("parent_id")
+                for length in range(len(walk), 0, -1):
+                    tail = list(reversed(walk[:length]))
+                    if [label[s] for s in tail] == lifecycle[:length] and all(
+                        200 <= status.get(s, 0) < 300 for s in tail
+                    ):
+                        longest[name] = max(longest[name], length)
+                        break
     dropped = collections.Counter(
         line.split("\t")[0] for line in (filter_log.read_text().splitlines() if filter_log.exists() else [])
     )
@@ -191,9 +227,11 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
         "operations_2xx": sorted(answered_2xx),
         "checks": {name: {"passed": checks[(name, "success")], "failed": checks[(name, "failure")]} for name in names},
         "lifecycle": {
-            f"{a} -> {b}": transitions[f"{a} -> {b}"] for a, b in zip(LIFECYCLE, LIFECYCLE[1:])
+            f"{a} -> {b}": transitions[f"{a} -> {b}"]
+            for lifecycle in LIFECYCLES.values()
+            for a, b in zip(lifecycle, lifecycle[1:])
         },
-        "longest_lifecycle_walk": longest,
+        "longest_lifecycle_walks": longest,
         "dropped_failures": dict(dropped),
     }
 
@@ -207,13 +245,19 @@ def report(summary: dict) -> bool:
     print("stateful lifecycle (successful step after successful step):")
     for transition, count in summary["lifecycle"].items():
         print(f"  {count:5}  {transition}")
-    print(f"  longest walk through the lifecycle in order: {summary['longest_lifecycle_walk']} of {len(LIFECYCLE)} steps")
+    for name, lifecycle in LIFECYCLES.items():
+        print(
+            f"  longest walk through the {name} lifecycle in order:"
+            f" {summary['longest_lifecycle_walks'][name]} of {len(lifecycle)} steps"
+        )
     for reason, count in summary["dropped_failures"].items():
         print(f"dropped by hooks.filter_failure after checking the server: {count} x {reason}")
     missing = [t for t, count in summary["lifecycle"].items() if count == 0]
     if missing:
         print("the stateful phase never chained: " + "; ".join(missing))
-    return not missing
+    if summary["keys_lost"]:
+        print("these identities' keys no longer authenticate, which voids the run: " + ", ".join(summary["keys_lost"]))
+    return not missing and not summary["keys_lost"]
 
 
 def main() -> int:
@@ -232,7 +276,8 @@ def main() -> int:
             spec = merge.render(merge.build())
             spec_path.write_text(spec.replace("PROJECT_CERTIFICATE_ID", env["ORGCERTS_PROJECT_CERTIFICATE_ID"]))
             IDENTITIES.parent.mkdir(parents=True, exist_ok=True)
-            write_identities(IDENTITIES, {"organization": key, "other-organization": second_organization(binary, db_dir)})
+            identities = {"organization": key, "other-organization": second_organization(binary, db_dir)}
+            write_identities(IDENTITIES, identities)
             env["ORGCERTS_ADMIN_KEY"] = key
             env["ORGCERTS_BASE_URL"] = base_url
             env["ORGCERTS_FILTER_LOG"] = str(Path(db_dir) / "dropped.tsv")
@@ -255,6 +300,7 @@ def main() -> int:
             status = subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
             summary = summarize(ndjson, Path(env["ORGCERTS_FILTER_LOG"]))
             summary.update(
+                keys_lost=keys_lost(base_url, identities),
                 version=importlib.metadata.version("schemathesis"),
                 seconds=round(time.monotonic() - started),
                 exit_status=status,

@@ -1,6 +1,7 @@
 //! Wire types of `spec/openai-admin-api-keys.openapi.yaml`.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{Error as _, Unexpected};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ListResponse;
 use crate::certificates::object_tag;
@@ -51,8 +52,41 @@ pub struct AdminApiKeyCreateResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminApiKeyCreateRequest {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "integer_if_present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_in_seconds: Option<i64>,
+}
+
+/// `expires_in_seconds`, which the spec types as an integer: it may be left out (a key that does
+/// not expire), but `null` is a value of the wrong type (contract.md: a 400), as for the
+/// certificate names. An integer is also a number without a fractional part, such as
+/// `2592000.0` (JSON Schema's `integer`, what a client computing in floats sends); the
+/// service checks the range and names it.
+fn integer_if_present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    // Beyond 2^53 a float no longer tells integers apart; far past the range anyway.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    if let Some(n) = number.as_u64() {
+        return Err(D::Error::invalid_value(
+            Unexpected::Unsigned(n),
+            &"an integer (seconds)",
+        ));
+    }
+    match number.as_f64() {
+        #[allow(clippy::cast_possible_truncation)] // integral and within ±2^53: exact
+        Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Ok(Some(f as i64)),
+        Some(f) => Err(D::Error::invalid_value(
+            Unexpected::Float(f),
+            &"an integer (seconds)",
+        )),
+        None => Err(D::Error::custom("expected an integer (seconds)")),
+    }
 }
 
 /// The response of `admin-api-keys-delete`.

@@ -332,6 +332,11 @@ async fn filters_and_cursors() {
             "event_types",
         ),
         ("effective_at[gt]=yesterday".to_owned(), "effective_at"),
+        // Found by schemathesis: with actor_emails[] given, tenant_only went unread.
+        (
+            "actor_emails[]=a@example.com&tenant_only=perhaps".to_owned(),
+            "tenant_only",
+        ),
         ("after=audit_log-nope".to_owned(), "after"),
         ("before=audit_log-nope".to_owned(), "before"),
         (format!("after={}&before={}", ids[0], ids[1]), "before"),

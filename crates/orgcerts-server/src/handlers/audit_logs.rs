@@ -90,9 +90,9 @@ pub async fn list_audit_logs(
         cursor,
     };
     // No orgcerts actor has an email address, and no entry is tenant-scoped: these filters
-    // match nothing.
-    let matches_nothing = query.array("actor_emails").next().is_some()
-        || query.boolean("tenant_only")?.unwrap_or(false);
+    // match nothing. `tenant_only` is validated whatever `actor_emails` says.
+    let tenant_only = query.boolean("tenant_only")?.unwrap_or(false);
+    let matches_nothing = query.array("actor_emails").next().is_some() || tenant_only;
     let page = if matches_nothing {
         Page {
             items: Vec::new(),
