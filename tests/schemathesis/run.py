@@ -59,6 +59,10 @@ def start_server(binary: str, db_dir: str, key: str):
             # The run uploads thousands of certificates; the per-organization maximum (50 by
             # default, a 400 once reached) would turn valid uploads into refusals.
             "ORGCERTS_MAX_CERTIFICATES_PER_ORG": "1000000",
+            # Rate limiting off: a fast machine sends more than the default 6,000 requests a
+            # minute, and a 429 to a valid request would count as refusing positive data. The
+            # limiter has its own tests (crates/orgcerts-server/tests/limits.rs).
+            "ORGCERTS_RATE_LIMIT_PER_MINUTE": "0",
         }
     )
     proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
