@@ -557,6 +557,17 @@ impl Service {
         if let Some(name) = &update.name {
             check_name("name", name, false)?;
         }
+        if update.name.is_none() && update.external_key_id.is_none() {
+            // Nothing requested: no write and no audit entry (no record without a change),
+            // but the same answers a change would get.
+            let project = self.retrieve_project(org, id).await?;
+            if project.archived_at.is_some() {
+                return Err(Error::ProjectArchived {
+                    id: project_id.to_string(),
+                });
+            }
+            return Ok(project);
+        }
         self.store
             .update_project(org, &project_id, &update, &actor(by, unix_now()))
             .await

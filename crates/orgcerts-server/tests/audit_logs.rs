@@ -229,7 +229,36 @@ async fn refused_changes_record_nothing() {
         )
         .await
         .assert_error(400, Some("expires_in_seconds"), None);
+    // An empty modification of an archived project is refused like any other.
+    server
+        .post(&format!("/organization/projects/{project}"), json!({}))
+        .await
+        .assert_error(400, Some("project_id"), None);
 
+    assert_eq!(all(&server).await, before);
+}
+
+#[tokio::test]
+async fn modifications_that_request_nothing_record_nothing() {
+    let server = TestServer::start().await;
+    let cert = server.upload_id("Kept").await;
+    let project = server.create_project("Kept").await;
+    let before = all(&server).await;
+    let reply = server
+        .post(&format!("/organization/certificates/{cert}"), json!({}))
+        .await;
+    assert_eq!(reply.ok()["name"], "Kept");
+    // The projects extract allows null for both fields: null requests nothing either.
+    for body in [
+        json!({}),
+        json!({"name": null}),
+        json!({"name": null, "external_key_id": null}),
+    ] {
+        let reply = server
+            .post(&format!("/organization/projects/{project}"), body)
+            .await;
+        assert_eq!(reply.ok()["name"], "Kept");
+    }
     assert_eq!(all(&server).await, before);
 }
 

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Every operation, with a body that would be valid for it.
-fn routes(cert: &str, project: &str) -> Vec<(Method, String, Option<Value>)> {
+fn routes(cert: &str, project: &str, key: &str) -> Vec<(Method, String, Option<Value>)> {
     let ids = json!({"certificate_ids": [cert]});
     vec![
         (Method::GET, "/organization/certificates".into(), None),
@@ -78,20 +78,63 @@ fn routes(cert: &str, project: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/organization/projects/{project}/certificates/deactivate"),
             Some(ids),
         ),
+        (Method::GET, "/organization/admin_api_keys".into(), None),
+        (
+            Method::POST,
+            "/organization/admin_api_keys".into(),
+            Some(json!({"name": "k"})),
+        ),
+        (
+            Method::GET,
+            format!("/organization/admin_api_keys/{key}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/organization/admin_api_keys/{key}"),
+            None,
+        ),
+        (Method::GET, "/organization/audit_logs".into(), None),
     ]
 }
 
-/// Everything a user could observe of the organization.
+/// Everything a user could observe of the organization (of its admin keys, all but
+/// `last_used_at`, which using a key changes; a new audit entry would show any change).
 async fn snapshot(server: &TestServer, project: &str) -> Value {
+    let keys = server
+        .get("/organization/admin_api_keys?limit=100")
+        .await
+        .ok()
+        .clone();
+    let keys: Vec<Value> = keys["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| json!([k["id"], k["name"], k["redacted_value"], k["created_at"]]))
+        .collect();
     json!({
         "certs": server.get("/organization/certificates?limit=100").await.ok(),
         "projects": server.get("/organization/projects?include_archived=true&limit=100").await.ok(),
         "project_certs": server.get(&format!("/organization/projects/{project}/certificates?limit=100")).await.ok(),
+        "keys": keys,
+        "audit_logs": server.get("/organization/audit_logs?limit=100").await.ok(),
     })
 }
 
-async fn setup() -> (TestServer, String, String, Value) {
+/// The id of the key the test server's requests are made with.
+async fn own_key_id(server: &TestServer) -> String {
+    let keys = server
+        .get("/organization/admin_api_keys")
+        .await
+        .ok()
+        .clone();
+    assert_eq!(keys["data"].as_array().unwrap().len(), 1, "{keys}");
+    keys["data"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn setup() -> (TestServer, String, String, String, Value) {
     let server = TestServer::start().await;
+    let key = own_key_id(&server).await;
     let cert = server.upload_id("target").await;
     let project = server.create_project("target").await;
     server
@@ -102,7 +145,7 @@ async fn setup() -> (TestServer, String, String, Value) {
         .await
         .ok();
     let before = snapshot(&server, &project).await;
-    (server, cert, project, before)
+    (server, cert, project, key, before)
 }
 
 #[track_caller]
@@ -126,7 +169,7 @@ fn assert_client_error(reply: &common::Reply, what: &str) {
 
 #[tokio::test]
 async fn bad_credentials_on_every_route() {
-    let (server, cert, project, before) = setup().await;
+    let (server, cert, project, key, before) = setup().await;
     let other_key = server.second_org().await.1;
     let wrong = format!("sk-admin-{}", "W".repeat(48));
     let credentials = [
@@ -144,7 +187,7 @@ async fn bad_credentials_on_every_route() {
         ),
         (None, None),
     ];
-    for (method, path, body) in routes(&cert, &project) {
+    for (method, path, body) in routes(&cert, &project, &key) {
         for (header, code) in &credentials {
             let mut req = server.raw(method.clone(), &path);
             if let Some(h) = header {
@@ -174,7 +217,7 @@ async fn bad_credentials_on_every_route() {
 
 #[tokio::test]
 async fn malformed_bodies_on_every_route_with_a_body() {
-    let (server, cert, project, before) = setup().await;
+    let (server, cert, project, key, before) = setup().await;
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("not json", b"certificate=x".to_vec()),
@@ -206,7 +249,7 @@ async fn malformed_bodies_on_every_route_with_a_body() {
             .into_bytes(),
         ),
     ];
-    for (method, path, body) in routes(&cert, &project) {
+    for (method, path, body) in routes(&cert, &project, &key) {
         if body.is_none() || path.ends_with("/archive") {
             continue;
         }
@@ -229,7 +272,7 @@ async fn malformed_bodies_on_every_route_with_a_body() {
 
 #[tokio::test]
 async fn hostile_ids_and_query_strings() {
-    let (server, _cert, project, before) = setup().await;
+    let (server, _cert, project, _key, before) = setup().await;
     let hostile_ids = [
         "cert_x' OR '1'='1",
         "cert_%00",
@@ -240,7 +283,7 @@ async fn hostile_ids_and_query_strings() {
         &"a".repeat(10_000),
     ];
     for id in hostile_ids {
-        for (method, path, body) in routes(id, id) {
+        for (method, path, body) in routes(id, id, id) {
             if !path.contains(id) {
                 continue;
             }
