@@ -201,10 +201,10 @@ async fn load(args: Load) -> anyhow::Result<()> {
                     Some(format!("bench certificate {cert_index}")),
                 )
                 .await?;
-            if org_index == 0 {
-                if let Some(ids) = ids.as_mut() {
-                    writeln!(ids, "{}", cert.id)?;
-                }
+            if org_index == 0
+                && let Some(ids) = ids.as_mut()
+            {
+                writeln!(ids, "{}", cert.id)?;
             }
             uploaded += 1;
         }

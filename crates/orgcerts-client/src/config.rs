@@ -10,7 +10,7 @@ use crate::{Error, Result};
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The longest a single attempt may take, connection to last byte. (The official SDKs allow
 /// 10 minutes, sized for model calls; admin calls are small.)
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 /// The longest connecting may take.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries after the first attempt, as in the official SDKs.

@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 
 /// The longest `Retry-After` honoured; a longer one falls back to the backoff schedule, as in
 /// the official SDKs (a server asking for minutes is better answered by giving up soon).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
 
 /// How long retries wait when the server does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

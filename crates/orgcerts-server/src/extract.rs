@@ -209,10 +209,10 @@ impl FromRequestParts<AppState> for Authenticated {
             }
             result?;
         }
-        if let Some(org) = parts.headers.get("openai-organization") {
-            if org.as_bytes() != principal.organization_id.as_str().as_bytes() {
-                return Err(ApiError::MismatchedOrganization);
-            }
+        if let Some(org) = parts.headers.get("openai-organization")
+            && org.as_bytes() != principal.organization_id.as_str().as_bytes()
+        {
+            return Err(ApiError::MismatchedOrganization);
         }
         Ok(Self(principal))
     }

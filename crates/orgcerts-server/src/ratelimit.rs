@@ -120,7 +120,7 @@ mod tests {
     fn durations_read_like_openais() {
         assert_eq!(openai_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(openai_duration(Duration::from_millis(1500)), "2s");
-        assert_eq!(openai_duration(Duration::from_secs(360)), "6m0s");
+        assert_eq!(openai_duration(Duration::from_mins(6)), "6m0s");
     }
 
     #[test]

@@ -52,16 +52,16 @@ fn serve_with(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> Served {
             panic!("no listening line; log so far: {log:#?}");
         };
         log.push(line.clone());
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if v["fields"]["message"] == "listening" {
-                let addr = v["fields"]["addr"].as_str().expect("addr").to_owned();
-                return Served {
-                    child,
-                    addr,
-                    lines: rx,
-                    log,
-                };
-            }
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v["fields"]["message"] == "listening"
+        {
+            let addr = v["fields"]["addr"].as_str().expect("addr").to_owned();
+            return Served {
+                child,
+                addr,
+                lines: rx,
+                log,
+            };
         }
     }
 }

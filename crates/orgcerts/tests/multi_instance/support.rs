@@ -71,10 +71,10 @@ impl Instance {
                 panic!("no listening line; log: {:#?}", log.lock().unwrap());
             };
             log.lock().unwrap().push(line.clone());
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if v["fields"]["message"] == "listening" {
-                    break v["fields"]["addr"].as_str().expect("addr").to_owned();
-                }
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && v["fields"]["message"] == "listening"
+            {
+                break v["fields"]["addr"].as_str().expect("addr").to_owned();
             }
         };
         let sink = log.clone();
