@@ -208,10 +208,10 @@ impl Service {
 
     /// `key` with the uses this instance has not flushed yet folded into `last_used_at`.
     fn with_pending_use(&self, mut key: AdminKey) -> AdminKey {
-        if let Ok(pending) = self.pending_use.lock() {
-            if let Some(&at) = pending.get(&key.id) {
-                key.last_used_at = Some(key.last_used_at.map_or(at, |stored| stored.max(at)));
-            }
+        if let Ok(pending) = self.pending_use.lock()
+            && let Some(&at) = pending.get(&key.id)
+        {
+            key.last_used_at = Some(key.last_used_at.map_or(at, |stored| stored.max(at)));
         }
         key
     }
@@ -223,6 +223,16 @@ impl Service {
         name: &str,
         secret: Option<String>,
     ) -> Result<(Organization, IssuedAdminKey)> {
+        let (org, issued) = Self::new_organization(name, secret)?;
+        self.store.create_organization(&org, &issued.key).await?;
+        Ok((org, issued))
+    }
+
+    /// A new organization named `name` and its first key (`secret`, or a generated one).
+    fn new_organization(
+        name: &str,
+        secret: Option<String>,
+    ) -> Result<(Organization, IssuedAdminKey)> {
         check_name("name", name, false)?;
         let now = unix_now();
         let org = Organization {
@@ -231,8 +241,23 @@ impl Service {
             created_at: now,
         };
         let issued = Self::issue_key(&org.id, "Initial admin key", secret, now)?;
-        self.store.create_organization(&org, &issued.key).await?;
         Ok((org, issued))
+    }
+
+    /// The organization a new deployment starts with, and its first admin key: created only
+    /// if the database has no organization yet, atomically (`None`: it had one, perhaps made
+    /// a moment ago by another instance starting on the same database).
+    pub async fn create_first_organization(
+        &self,
+        name: &str,
+        secret: Option<String>,
+    ) -> Result<Option<(Organization, IssuedAdminKey)>> {
+        let (org, issued) = Self::new_organization(name, secret)?;
+        let created = self
+            .store
+            .create_first_organization(&org, &issued.key)
+            .await?;
+        Ok(created.then_some((org, issued)))
     }
 
     pub async fn list_organizations(&self) -> Result<Vec<Organization>> {
@@ -259,15 +284,13 @@ impl Service {
         expires_in_seconds: Option<i64>,
     ) -> Result<IssuedAdminKey> {
         check_name("name", name, false)?;
-        if let Some(secs) = expires_in_seconds {
-            if !(1..=MAX_KEY_LIFETIME_SECS).contains(&secs) {
-                return Err(Error::InvalidParameter {
-                    param: "expires_in_seconds",
-                    message: format!(
-                        "{secs} is not an integer between 1 and {MAX_KEY_LIFETIME_SECS}."
-                    ),
-                });
-            }
+        if let Some(secs) = expires_in_seconds
+            && !(1..=MAX_KEY_LIFETIME_SECS).contains(&secs)
+        {
+            return Err(Error::InvalidParameter {
+                param: "expires_in_seconds",
+                message: format!("{secs} is not an integer between 1 and {MAX_KEY_LIFETIME_SECS}."),
+            });
         }
         let now = unix_now();
         let mut issued = Self::issue_key(org, name, None, now)?;

@@ -49,6 +49,14 @@ pub trait Store: Send + Sync + 'static {
     /// Creates an organization together with its first admin key, atomically (the key's
     /// `api_key.created` entry is recorded with the operator as actor, at `org.created_at`).
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()>;
+    /// [`Store::create_organization`], but only on a database without organizations, decided
+    /// in the same transaction: of instances racing to bootstrap one empty database, exactly
+    /// one creates it. Whether it did.
+    async fn create_first_organization(
+        &self,
+        org: &Organization,
+        first_key: &AdminKey,
+    ) -> Result<bool>;
     /// All organizations, oldest first.
     async fn list_organizations(&self) -> Result<Vec<Organization>>;
     /// Adds a key to an existing organization (`OrganizationNotFound` otherwise).

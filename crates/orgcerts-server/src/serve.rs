@@ -164,26 +164,22 @@ pub fn init_logging(format: LogFormat) -> std::io::Result<LogGuard> {
 
 /// On a database without organizations, creates the default one and its first admin key.
 /// A generated key is printed once on stderr; a key given by the operator is not echoed.
+/// Instances started together on one empty database race here; the store lets exactly one
+/// create it.
 pub async fn bootstrap(service: &Service, admin_key: Option<String>) -> anyhow::Result<()> {
     if !service.list_organizations().await?.is_empty() {
-        return Ok(());
+        return Ok(()); // the usual start: nothing to create, and the key is not looked at
     }
     let chosen = admin_key.is_some();
     let (org, issued) = match service
-        .create_organization("Default organization", admin_key)
+        .create_first_organization("Default organization", admin_key)
         .await
     {
-        Ok(created) => created,
+        Ok(Some(created)) => created,
+        Ok(None) => return Ok(()),
         Err(orgcerts_core::Error::InvalidApiKey) => anyhow::bail!(
             "ORGCERTS_BOOTSTRAP_ADMIN_KEY must be an admin key of the form sk-admin- followed by 48 letters and digits"
         ),
-        // Instances started together on one empty database race to bootstrap it; with the
-        // same bootstrap key, the losers' key insert is refused as a duplicate. Whoever won,
-        // the database now has its organization.
-        Err(err) if !service.list_organizations().await?.is_empty() => {
-            tracing::info!(error = %err, "another instance created the default organization");
-            return Ok(());
-        }
         Err(err) => return Err(err.into()),
     };
     tracing::info!(organization_id = %org.id, "created the default organization");
@@ -284,7 +280,7 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
     let housekeeping = {
         let state = state.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut tick = tokio::time::interval(Duration::from_mins(1));
             loop {
                 tick.tick().await;
                 state.forget_idle_rate_limits();

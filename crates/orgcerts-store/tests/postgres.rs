@@ -11,6 +11,7 @@ use orgcerts_core::page::Order;
 use orgcerts_core::{Error, Store};
 use orgcerts_store::suite::{
     T0, fake_anchor, insert_cert, insert_project, list_all, new_cert, new_org, real_anchor,
+    unsaved_org,
 };
 use orgcerts_store::{OpenError, OpenOptions, open, open_with};
 use orgcerts_testkit::database::{PgSchema, postgres_url, with_search_path};
@@ -354,5 +355,21 @@ async fn connections_dropped_while_idle_are_replaced_unnoticed() {
     for _ in 0..3 {
         let orgs = store.list_organizations().await.unwrap();
         assert!(orgs.iter().any(|o| o.id == org));
+    }
+}
+
+/// Instances starting together on one empty database: exactly one creates the first
+/// organization, whichever pool each attempt goes through.
+#[tokio::test]
+async fn instances_bootstrapping_together_create_one_organization() {
+    for _ in 0..5 {
+        let (a, b, _schema) = two_instances().await;
+        let outcomes = race(&a, &b, 12, |store, i| async move {
+            let (org, key) = unsaved_org(&format!("instance {i}"));
+            store.create_first_organization(&org, &key).await.unwrap()
+        })
+        .await;
+        assert_eq!(outcomes.iter().filter(|created| **created).count(), 1);
+        assert_eq!(a.list_organizations().await.unwrap().len(), 1);
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use orgcerts_core::Store;
 use orgcerts_core::model::{Actor, Scope};
 use orgcerts_core::page::Order;
-use orgcerts_store::suite::{T0, admin_key, insert_cert, insert_project, list_all, new_org};
+use orgcerts_store::suite::{
+    T0, admin_key, insert_cert, insert_project, list_all, new_org, unsaved_org,
+};
 use orgcerts_store::{OpenError, open};
 use tempfile::TempDir;
 
@@ -188,4 +190,29 @@ async fn other_engines_are_refused_clearly() {
     assert!(text.contains("sqlite://PATH"), "{text}");
     assert!(text.contains("postgres://"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
+}
+
+/// Two stores on one file (two processes, as instances or the CLI would be) racing to create
+/// the first organization: exactly one does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_on_one_file_create_the_first_organization_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(&dir.path().join("orgcerts.db"));
+    let (a, b) = (open(&url).await.unwrap(), open(&url).await.unwrap());
+    let attempts = (0..12).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move {
+            let (org, key) = unsaved_org(&format!("instance {i}"));
+            store.create_first_organization(&org, &key).await.unwrap()
+        })
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    assert_eq!(
+        outcomes
+            .into_iter()
+            .filter(|r| *r.as_ref().unwrap())
+            .count(),
+        1
+    );
+    assert_eq!(b.list_organizations().await.unwrap().len(), 1);
 }

@@ -51,10 +51,10 @@ fn sqlstate(err: &sqlx::Error) -> Option<String> {
 /// deadlock (the engine rolled it back and says so), or a concurrent insert of the same live
 /// fingerprint (the next attempt's duplicate check names the certificate that won).
 pub(super) fn is_retryable(err: &sqlx::Error) -> bool {
-    if let sqlx::Error::Database(db) = err {
-        if db.constraint() == Some(LIVE_FINGERPRINT_INDEX) {
-            return true;
-        }
+    if let sqlx::Error::Database(db) = err
+        && db.constraint() == Some(LIVE_FINGERPRINT_INDEX)
+    {
+        return true;
     }
     matches!(sqlstate(err).as_deref(), Some("40001" | "40P01"))
 }

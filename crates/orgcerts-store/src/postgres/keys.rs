@@ -89,6 +89,27 @@ pub(super) async fn create_organization(
     insert_admin_key(conn, first_key, &Actor::operator(org.created_at)).await
 }
 
+/// `create_organization` on a database without organizations; whether it did. The table lock
+/// (a mode that conflicts with itself and with inserts, not with reads) makes instances racing
+/// to bootstrap take turns, so the second one sees the first one's organization.
+pub(super) async fn create_first_organization(
+    conn: &mut PgConnection,
+    org: &Organization,
+    first_key: &AdminKey,
+) -> Attempt<bool> {
+    sqlx::query("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *conn)
+        .await?;
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if any {
+        return Ok(false);
+    }
+    create_organization(conn, org, first_key).await?;
+    Ok(true)
+}
+
 pub(super) async fn organization(
     conn: &mut PgConnection,
     org: &OrganizationId,

@@ -214,6 +214,16 @@ impl Store for PostgresStore {
         ))
     }
 
+    async fn create_first_organization(
+        &self,
+        org: &Organization,
+        first_key: &AdminKey,
+    ) -> Result<bool> {
+        run!(self, Mode::Write, |conn| keys::create_first_organization(
+            conn, org, first_key
+        ))
+    }
+
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
         run!(self, Mode::Read, |conn| keys::list_organizations(conn))
     }

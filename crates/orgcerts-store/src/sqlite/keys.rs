@@ -55,6 +55,26 @@ pub(super) fn create_organization(
     insert_admin_key(conn, first_key, &Actor::operator(org.created_at))
 }
 
+/// `create_organization` on a database without organizations; whether it did. The caller's
+/// write transaction (`BEGIN IMMEDIATE`) holds the database's write lock across the check and
+/// the insert, against other processes too.
+pub(super) fn create_first_organization(
+    conn: &Connection,
+    org: &Organization,
+    first_key: &AdminKey,
+) -> Result<bool> {
+    let any: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM organizations)")
+        .sql()?
+        .query_row([], |row| row.get(0))
+        .sql()?;
+    if any {
+        return Ok(false);
+    }
+    create_organization(conn, org, first_key)?;
+    Ok(true)
+}
+
 pub(super) fn organization(
     conn: &Connection,
     org: &OrganizationId,

@@ -211,6 +211,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_first_organization(
+        &self,
+        org: &Organization,
+        first_key: &AdminKey,
+    ) -> Result<bool> {
+        let (org, key) = (org.clone(), first_key.clone());
+        self.write(move |tx| keys::create_first_organization(tx, &org, &key))
+            .await
+    }
+
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
         self.read(keys::list_organizations).await
     }

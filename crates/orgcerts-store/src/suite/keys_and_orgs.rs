@@ -136,3 +136,39 @@ pub async fn admin_key_revocation(store: SharedStore) {
         "{res:?}"
     );
 }
+
+/// A new organization named `name` with its first key, not yet stored.
+pub fn unsaved_org(name: &str) -> (Organization, orgcerts_core::model::AdminKey) {
+    let org = Organization {
+        id: OrganizationId::generate(),
+        name: name.to_owned(),
+        created_at: T0,
+    };
+    let (key, _) = admin_key(&org.id, "Initial admin key", T0);
+    (org, key)
+}
+
+/// Of many attempts at once to create the first organization, exactly one does; later ones,
+/// and any on a database that has an organization, create nothing.
+pub async fn first_organization_is_created_once(store: SharedStore) {
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let store = store.clone();
+        attempts.spawn(async move {
+            let (org, key) = unsaved_org(&format!("first {i}"));
+            store
+                .create_first_organization(&org, &key)
+                .await
+                .unwrap()
+                .then_some(org)
+        });
+    }
+    let created: Vec<Organization> = attempts.join_all().await.into_iter().flatten().collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(store.list_organizations().await.unwrap(), created);
+    // The winner's key works; nothing of the others was stored.
+    let (org, key) = unsaved_org("late");
+    assert!(!store.create_first_organization(&org, &key).await.unwrap());
+    assert_eq!(store.admin_key_by_hash(&key.hash).await.unwrap(), None);
+    assert_eq!(store.list_organizations().await.unwrap().len(), 1);
+}

@@ -71,6 +71,7 @@ macro_rules! store_suite {
             project_archive_is_idempotent_and_final,
             project_list_order_and_archived,
             organizations_and_admin_keys,
+            first_organization_is_created_once,
             admin_key_revocation,
             audit_entries_follow_changes_only,
         );
