@@ -158,7 +158,7 @@ describe('official Node SDK', () => {
       asc.push(cert.id);
     }
     assert.deepEqual(asc, ids);
-    const pages = server.requests.slice(before).filter((r) => r.method === 'GET');
+    const pages = (await server.requestsSince(before, 3)).filter((r) => r.method === 'GET');
     assert.equal(pages.length, 3, 'three pages of at most three');
     assert.match(pages[1].path, /^\/v1\/organization\/certificates$/);
 

@@ -66,6 +66,19 @@ export class Server {
     });
   }
 
+  /**
+   * The requests logged from index `from` on, once at least `atLeast` of them have been: the
+   * server writes its log lines in batches, a few milliseconds after the responses. Waits a
+   * little longer still, so that a request beyond those expected would show up too.
+   */
+  async requestsSince(from, atLeast) {
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const deadline = Date.now() + 5000;
+    while (this.requests.length - from < atLeast && Date.now() < deadline) await sleep(5);
+    await sleep(100);
+    return this.requests.slice(from);
+  }
+
   get baseURL() {
     return `http://${this.addr}/v1`;
   }
