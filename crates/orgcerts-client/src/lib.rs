@@ -36,7 +36,9 @@ pub use config::{
 pub use error::{ApiError, Error, Result};
 pub use page::CursorPage;
 pub use params::{CertificateInclude, ListParams, ListProjectsParams, Order};
-pub use resources::{Admin, Certificates, Organization, ProjectCertificates, Projects};
+pub use resources::{
+    Admin, AdminApiKeys, Certificates, Organization, ProjectCertificates, Projects,
+};
 pub use response::Response;
 
 /// The wire types, shared with the orgcerts server.
