@@ -35,9 +35,11 @@ pub use config::{
 };
 pub use error::{ApiError, Error, Result};
 pub use page::CursorPage;
-pub use params::{CertificateInclude, ListParams, ListProjectsParams, Order};
+pub use params::{
+    CertificateInclude, EffectiveAt, ListAuditLogsParams, ListParams, ListProjectsParams, Order,
+};
 pub use resources::{
-    Admin, AdminApiKeys, Certificates, Organization, ProjectCertificates, Projects,
+    Admin, AdminApiKeys, AuditLogs, Certificates, Organization, ProjectCertificates, Projects,
 };
 pub use response::Response;
 

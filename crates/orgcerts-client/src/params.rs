@@ -1,5 +1,9 @@
 use std::fmt;
 
+mod audit_logs;
+
+pub use audit_logs::{EffectiveAt, ListAuditLogsParams};
+
 /// The sort order of a list, by `created_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Order {
