@@ -10,7 +10,8 @@ use crate::response::Response;
 use crate::retry::{self, Backoff};
 use crate::{ApiError, Error, Result};
 
-/// A client of the Certificates and Projects Admin API, for OpenAI itself or for orgcerts.
+/// A client of the Admin API (certificates, projects, admin API keys, audit log), for OpenAI
+/// itself or for orgcerts.
 ///
 /// Cheap to clone: clones share one connection pool. Start from [`Client::new`],
 /// [`Client::from_env`] or [`Client::builder`], then go through [`Client::admin`].

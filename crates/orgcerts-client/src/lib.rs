@@ -1,5 +1,6 @@
-//! A Rust client for OpenAI's Admin API for mTLS certificates and projects, which works the
-//! same against OpenAI (`https://api.openai.com/v1`) and against an orgcerts server.
+//! A Rust client for OpenAI's Admin API for mTLS certificates, projects, admin API keys and the
+//! audit log, which works the same against OpenAI (`https://api.openai.com/v1`) and against an
+//! orgcerts server.
 //!
 //! ```no_run
 //! use futures_util::TryStreamExt;
@@ -16,6 +17,10 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! The resources: [`Organization::certificates`], [`Organization::projects`] (and through it
+//! [`Projects::certificates`]), [`Organization::admin_api_keys`] and
+//! [`Organization::audit_logs`].
 //!
 //! The request and response types are those of the server, re-exported as [`types`].
 
@@ -35,8 +40,12 @@ pub use config::{
 };
 pub use error::{ApiError, Error, Result};
 pub use page::CursorPage;
-pub use params::{CertificateInclude, ListParams, ListProjectsParams, Order};
-pub use resources::{Admin, Certificates, Organization, ProjectCertificates, Projects};
+pub use params::{
+    CertificateInclude, EffectiveAt, ListAuditLogsParams, ListParams, ListProjectsParams, Order,
+};
+pub use resources::{
+    Admin, AdminApiKeys, AuditLogs, Certificates, Organization, ProjectCertificates, Projects,
+};
 pub use response::Response;
 
 /// The wire types, shared with the orgcerts server.

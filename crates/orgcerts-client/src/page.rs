@@ -12,6 +12,10 @@ use crate::{Client, Result};
 /// Mirrors the official SDKs' `ConversationCursorPage`: there is a next page while `has_more`
 /// is true, `data` is not empty and `last_id` is non-empty; it is fetched with `after=last_id`
 /// and the other parameters (`limit`, `order`, ...) unchanged.
+///
+/// One exception: an audit log page listed with `before` goes the other way, as its `has_more`
+/// does (more entries newer than the page): its next page is `before=first_id`. Each page is
+/// still newest first; the pages grow newer.
 #[derive(Debug, Clone)]
 pub struct CursorPage<T> {
     /// The items of this page.
@@ -33,6 +37,16 @@ pub(crate) struct PageRequest {
     client: Client,
     segments: Vec<String>,
     query: Query,
+    direction: Direction,
+}
+
+/// Which way the next page lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// `after=last_id`.
+    After,
+    /// `before=first_id`.
+    Before,
 }
 
 impl PageRequest {
@@ -44,7 +58,14 @@ impl PageRequest {
                 .map(|segment| (*segment).to_owned())
                 .collect(),
             query,
+            direction: Direction::After,
         }
+    }
+
+    /// Pages with `before=first_id` instead of `after=last_id`.
+    pub(crate) fn backward(mut self) -> Self {
+        self.direction = Direction::Before;
+        self
     }
 
     pub(crate) async fn fetch<T: DeserializeOwned>(self) -> Result<CursorPage<T>> {
@@ -83,12 +104,16 @@ impl<T> CursorPage<T> {
     }
 
     fn next_request(&self) -> Option<PageRequest> {
-        let last_id = self.last_id.as_deref().filter(|id| !id.is_empty())?;
+        let (key, cursor) = match self.request.direction {
+            Direction::After => ("after", &self.last_id),
+            Direction::Before => ("before", &self.first_id),
+        };
+        let cursor = cursor.as_deref().filter(|id| !id.is_empty())?;
         if !self.has_more || self.data.is_empty() {
             return None;
         }
         let mut request = self.request.clone();
-        request.query.set("after", last_id);
+        request.query.set(key, cursor);
         Some(request)
     }
 }

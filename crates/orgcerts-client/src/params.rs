@@ -1,11 +1,16 @@
 use std::fmt;
 
+mod audit_logs;
+
+pub use audit_logs::{EffectiveAt, ListAuditLogsParams};
+
 /// The sort order of a list, by `created_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Order {
     /// Oldest first.
     Asc,
-    /// Newest first (the API's default).
+    /// Newest first (the default of the certificate lists; the admin key list defaults to
+    /// [`Order::Asc`]).
     Desc,
 }
 
@@ -26,7 +31,8 @@ impl fmt::Display for Order {
 }
 
 /// Parameters of the certificate lists (`listOrganizationCertificates`,
-/// `listProjectCertificates`). Unset fields are left to the API's defaults (20, `desc`).
+/// `listProjectCertificates`) and of the admin key list (`admin-api-keys-list`). Unset fields
+/// are left to the API's defaults: 20 a page, `desc` for certificates, `asc` for admin keys.
 ///
 /// ```
 /// use orgcerts_client::{ListParams, Order};

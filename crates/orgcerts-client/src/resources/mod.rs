@@ -1,8 +1,12 @@
 //! The API's resources, reached as `client.admin().organization().…`.
 
+mod admin_api_keys;
+mod audit_logs;
 mod certificates;
 mod projects;
 
+pub use admin_api_keys::AdminApiKeys;
+pub use audit_logs::AuditLogs;
 pub use certificates::{Certificates, ProjectCertificates};
 pub use projects::Projects;
 
@@ -45,5 +49,15 @@ impl<'c> Organization<'c> {
     /// The organization's projects.
     pub fn projects(&self) -> Projects<'c> {
         Projects::new(self.client)
+    }
+
+    /// The organization's admin API keys.
+    pub fn admin_api_keys(&self) -> AdminApiKeys<'c> {
+        AdminApiKeys::new(self.client)
+    }
+
+    /// The organization's audit log.
+    pub fn audit_logs(&self) -> AuditLogs<'c> {
+        AuditLogs::new(self.client)
     }
 }
