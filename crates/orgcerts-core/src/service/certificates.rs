@@ -1,0 +1,167 @@
+//! The ten Certificates operations.
+
+use std::sync::Arc;
+
+use super::{MAX_TOGGLE_IDS, Service, actor, check_name, parse_certificate_id, parse_project_id};
+use crate::anchor;
+use crate::cache::{MAX_CACHED_LIST, page_of};
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId};
+use crate::model::{CertificateRecord, NewCertificate, Principal, Scope, ScopedCertificate};
+use crate::page::{Order, Page, PageRequest};
+use crate::{Error, Result, echo, unix_now};
+
+impl Service {
+    /// `uploadCertificate`.
+    pub async fn upload_certificate(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        pem: &str,
+        name: Option<String>,
+    ) -> Result<CertificateRecord> {
+        if let Some(name) = &name {
+            check_name("name", name, true)?;
+        }
+        let now = unix_now();
+        let anchor = anchor::validate(pem, now)?;
+        let cert = NewCertificate {
+            id: CertificateId::generate(),
+            organization_id: org.clone(),
+            name,
+            created_at: now,
+            anchor,
+        };
+        self.store
+            .insert_certificate(
+                &cert,
+                self.settings.max_certificates_per_org,
+                &actor(by, now),
+            )
+            .await
+    }
+
+    /// `getCertificate`; the DER is read only when `include_content`.
+    pub async fn get_certificate(
+        &self,
+        org: &OrganizationId,
+        id: &str,
+        include_content: bool,
+    ) -> Result<CertificateRecord> {
+        let cert_id = parse_certificate_id(id)?;
+        self.store
+            .certificate(org, &cert_id, include_content)
+            .await?
+            .ok_or_else(|| Error::CertificateNotFound { id: echo(id) })
+    }
+
+    /// `modifyCertificate`: only the name can change; no name leaves the certificate as it is.
+    pub async fn modify_certificate(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        id: &str,
+        name: Option<String>,
+    ) -> Result<CertificateRecord> {
+        let cert_id = parse_certificate_id(id)?;
+        match name {
+            Some(name) => {
+                check_name("name", &name, true)?;
+                self.store
+                    .rename_certificate(org, &cert_id, Some(&name), &actor(by, unix_now()))
+                    .await
+            }
+            None => self.get_certificate(org, id, false).await,
+        }
+    }
+
+    /// `deleteCertificate`.
+    pub async fn delete_certificate(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        id: &str,
+    ) -> Result<CertificateId> {
+        let cert_id = parse_certificate_id(id)?;
+        self.store
+            .delete_certificate(org, &cert_id, &actor(by, unix_now()))
+            .await?;
+        Ok(cert_id)
+    }
+
+    /// `listOrganizationCertificates` and `listProjectCertificates`, for `principal`'s
+    /// organization, trusting the cache as of the change token read when it was authenticated.
+    pub async fn list_certificates(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<ScopedCertificate>> {
+        let org = &principal.organization_id;
+        let cached = match (self.cache.as_deref(), principal.change_token) {
+            (Some(cache), Some(token)) => Some((cache, token)),
+            _ => None,
+        };
+        if let Some((cache, token)) = cached {
+            let list = if let Some(list) = cache.list(org, scope, token) {
+                list
+            } else {
+                let whole = PageRequest {
+                    limit: MAX_CACHED_LIST,
+                    after: None,
+                    order: Order::Asc,
+                };
+                let fetched = self.store.list_certificates(org, scope, &whole).await?;
+                let list = (!fetched.has_more).then(|| Arc::new(fetched.items));
+                cache.remember_list(org, scope, token, list.clone());
+                list
+            };
+            if let Some(page) = list.and_then(|list| page_of(&list, page)) {
+                return Ok(page);
+            }
+        }
+        self.store.list_certificates(org, scope, page).await
+    }
+
+    /// The four activation / deactivation operations.
+    pub async fn set_certificates_active(
+        &self,
+        org: &OrganizationId,
+        by: Option<&AdminKeyId>,
+        scope: &Scope,
+        ids: &[String],
+        active: bool,
+    ) -> Result<Vec<ScopedCertificate>> {
+        if ids.is_empty() {
+            return Err(Error::NoCertificateIds);
+        }
+        // Duplicates are folded before counting: naming one certificate twice is one change.
+        let mut unique: Vec<&str> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.contains(&id.as_str()) {
+                unique.push(id);
+            }
+        }
+        if unique.len() > MAX_TOGGLE_IDS {
+            return Err(Error::TooManyCertificateIds {
+                count: unique.len(),
+                max: MAX_TOGGLE_IDS,
+            });
+        }
+        let parsed = unique
+            .iter()
+            .map(|id| {
+                CertificateId::parse(id)
+                    .ok_or_else(|| Error::UnknownCertificateInSet { id: echo(id) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.store
+            .set_certificates_active(org, scope, &parsed, active, &actor(by, unix_now()))
+            .await
+    }
+
+    /// Resolves a project id from a path into a scope, without reading storage: the store
+    /// refuses unknown projects inside the operation itself.
+    pub fn project_scope(id: &str) -> Result<Scope> {
+        parse_project_id(id).map(Scope::Project)
+    }
+}
