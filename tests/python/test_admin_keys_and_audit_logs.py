@@ -53,3 +53,10 @@ def test_audit_logs_list_and_filter_with_auto_pagination(client):
     assert len(list(org.audit_logs.list(effective_at={"gte": newest, "lte": newest}))) >= 1
     with pytest.raises(openai.BadRequestError):
         org.audit_logs.list(after="audit_log-unknown")
+
+    # A list that begins with `before`: the SDK pages on with `after` and keeps `before`, and
+    # orgcerts answers the entries between the two (none here), so iterating ends cleanly.
+    newer = org.audit_logs.list(before=entries[-1].id, limit=2)
+    assert [e.id for e in newer.data] == [e.id for e in entries[-3:-1]]
+    assert newer.has_more is True
+    assert [e.id for e in newer] == [e.id for e in entries[-3:-1]]

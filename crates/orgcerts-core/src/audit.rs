@@ -408,6 +408,40 @@ pub enum AuditCursor {
     After(String),
     /// The entries newer than this id (the page just before it).
     Before(String),
+    /// The entries older than `after` and newer than `before`, newest first: what an official
+    /// SDK asks for when it pages on from a list that began with `before` (it keeps the
+    /// request's parameters and adds `after`).
+    Between { after: String, before: String },
+}
+
+/// The error for a cursor (`after` or `before`, named by `param`) that names no entry of the
+/// organization.
+pub fn unknown_cursor(id: &str, param: &'static str) -> crate::Error {
+    crate::Error::InvalidParameter {
+        param,
+        message: format!(
+            "'{}' names no audit log entry of this organization.",
+            crate::echo(id)
+        ),
+    }
+}
+
+impl AuditCursor {
+    /// The id the page stays older than (`after`), and the id it stays newer than (`before`).
+    pub fn bounds(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Self::Start => (None, None),
+            Self::After(after) => (Some(after), None),
+            Self::Before(before) => (None, Some(before)),
+            Self::Between { after, before } => (Some(after), Some(before)),
+        }
+    }
+
+    /// Whether the page is read from its older end and then turned: `before` alone means the
+    /// entries just newer than it, not the newest ones.
+    pub fn reads_upwards(&self) -> bool {
+        matches!(self, Self::Before(_))
+    }
 }
 
 /// A validated `list-audit-logs` request. Empty filter lists do not filter.

@@ -351,6 +351,16 @@ async fn filters_and_cursors() {
     assert_eq!(page.ok()["has_more"], false);
     let page = get(format!("before={}", ids[0])).await;
     assert_eq!(TestServer::ids(page.ok()).len(), 0);
+    // Both: the entries between them, newest first (what the official SDKs ask for when they
+    // page on from a list that began with `before`).
+    let page = get(format!("after={}&before={}", ids[0], ids[4])).await;
+    assert_eq!(TestServer::ids(page.ok()), ids[1..4]);
+    assert_eq!(page.ok()["has_more"], false);
+    let page = get(format!("limit=2&after={}&before={}", ids[0], ids[4])).await;
+    assert_eq!(TestServer::ids(page.ok()), ids[1..3]);
+    assert_eq!(page.ok()["has_more"], true);
+    let page = get(format!("after={}&before={}", ids[3], ids[1])).await;
+    assert_eq!(TestServer::ids(page.ok()).len(), 0);
 
     // Contract errors.
     for (query, param) in [
@@ -368,7 +378,8 @@ async fn filters_and_cursors() {
         ),
         ("after=audit_log-nope".to_owned(), "after"),
         ("before=audit_log-nope".to_owned(), "before"),
-        (format!("after={}&before={}", ids[0], ids[1]), "before"),
+        (format!("after={}&before=audit_log-nope", ids[0]), "before"),
+        (format!("after=audit_log-nope&before={}", ids[1]), "after"),
     ] {
         get(query).await.assert_error(400, Some(param), None);
     }

@@ -72,13 +72,10 @@ pub async fn list_audit_logs(
         (None, None) => AuditCursor::Start,
         (Some(after), None) => AuditCursor::After(after.to_owned()),
         (None, Some(before)) => AuditCursor::Before(before.to_owned()),
-        (Some(_), Some(_)) => {
-            return Err(Error::InvalidParameter {
-                param: "before",
-                message: "give either after or before, not both.".into(),
-            }
-            .into());
-        }
+        (Some(after), Some(before)) => AuditCursor::Between {
+            after: after.to_owned(),
+            before: before.to_owned(),
+        },
     };
     let audit_query = AuditQuery {
         effective_at: time_range(&query)?,

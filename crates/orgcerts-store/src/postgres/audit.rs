@@ -1,6 +1,6 @@
 //! The audit log: entries written inside the changes' transactions, and the list.
 
-use orgcerts_core::audit::{AuditCursor, AuditEntry, AuditQuery};
+use orgcerts_core::audit::{AuditEntry, AuditQuery, unknown_cursor};
 use orgcerts_core::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use orgcerts_core::page::Page;
 use orgcerts_core::{Error, echo};
@@ -55,43 +55,48 @@ type Raw = (
     Option<Vec<String>>,
 );
 
+/// Where entry `id` of `org` sits in the log; an id naming none is a 400 on `param`.
+async fn position(
+    conn: &mut PgConnection,
+    org: &OrganizationId,
+    id: &str,
+    param: &'static str,
+) -> Attempt<(i64, i64)> {
+    let position: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT effective_at, seq FROM audit_logs WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(org.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(position.ok_or_else(|| unknown_cursor(id, param))?)
+}
+
 pub(super) async fn list(
     conn: &mut PgConnection,
     org: &OrganizationId,
     query: &AuditQuery,
 ) -> Attempt<Page<AuditEntry>> {
-    // Newest first. `before` walks towards newer entries (ascending), then turns the page.
-    let (cursor, param, cmp, dir) = match &query.cursor {
-        AuditCursor::Start => (None, "after", "<", "DESC"),
-        AuditCursor::After(id) => (Some(id), "after", "<", "DESC"),
-        AuditCursor::Before(id) => (Some(id), "before", ">", "ASC"),
-    };
-    let (at, seq) = match cursor {
+    // Newest first, between the cursors' positions. `before` alone walks towards newer
+    // entries (ascending), then turns the page.
+    let (after, before) = query.cursor.bounds();
+    let upper = match after {
+        Some(id) => position(conn, org, id, "after").await?,
         None => (i64::MAX, i64::MAX),
-        Some(id) => {
-            let position: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT effective_at, seq FROM audit_logs WHERE id = $1 AND organization_id = $2",
-            )
-            .bind(id)
-            .bind(org.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            position.ok_or_else(|| Error::InvalidParameter {
-                param,
-                message: format!(
-                    "'{}' names no audit log entry of this organization.",
-                    echo(id)
-                ),
-            })?
-        }
     };
+    let lower = match before {
+        Some(id) => position(conn, org, id, "before").await?,
+        None => (i64::MIN, i64::MIN),
+    };
+    let dir = if query.cursor.reads_upwards() { "ASC" } else { "DESC" };
     let (low, high) = query.effective_at.inclusive();
     let rows: Vec<Raw> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.project_id, a.project_name, \
          a.payload, ARRAY(SELECT r.resource_id FROM audit_log_resources r \
                           WHERE r.audit_seq = a.seq) \
          FROM audit_logs a \
-         WHERE a.organization_id = $1 AND (a.effective_at, a.seq) {cmp} ($2, $3) \
+         WHERE a.organization_id = $1 AND (a.effective_at, a.seq) < ($2, $3) \
+         AND (a.effective_at, a.seq) > ($11, $12) \
          AND a.effective_at >= $4 AND a.effective_at <= $5 \
          AND ($6::text[] IS NULL OR a.type = ANY($6)) \
          AND ($7::text[] IS NULL OR a.project_id = ANY($7)) \
@@ -101,8 +106,8 @@ pub(super) async fn list(
          ORDER BY a.effective_at {dir}, a.seq {dir} LIMIT $10"
     )))
     .bind(org.as_str())
-    .bind(at)
-    .bind(seq)
+    .bind(upper.0)
+    .bind(upper.1)
     .bind(low)
     .bind(high)
     .bind(filter(&query.event_types))
@@ -110,6 +115,8 @@ pub(super) async fn list(
     .bind(filter(&query.actor_ids))
     .bind(filter(&query.resource_ids))
     .bind(i64::from(query.limit) + 1)
+    .bind(lower.0)
+    .bind(lower.1)
     .fetch_all(conn)
     .await?;
     let mut items = Vec::with_capacity(rows.len());
@@ -129,7 +136,7 @@ pub(super) async fn list(
         });
     }
     let mut page = Page::from_overfetch(items, query.limit);
-    if matches!(query.cursor, AuditCursor::Before(_)) {
+    if query.cursor.reads_upwards() {
         page.items.reverse();
     }
     Ok(page)

@@ -1,6 +1,6 @@
 //! The audit log: entries written inside the changes' transactions, and the list.
 
-use orgcerts_core::audit::{AuditCursor, AuditEntry, AuditQuery};
+use orgcerts_core::audit::{AuditEntry, AuditQuery, unknown_cursor};
 use orgcerts_core::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use orgcerts_core::page::Page;
 use orgcerts_core::{Error, Result, echo};
@@ -91,44 +91,43 @@ fn entry_from_raw(org: &OrganizationId, raw: Raw) -> Result<AuditEntry> {
     })
 }
 
+/// Where entry `id` of `org` sits in the log; an id naming none is a 400 on `param`.
+fn position(conn: &Connection, org: &OrganizationId, id: &str, param: &'static str) -> Result<(i64, i64)> {
+    conn.prepare_cached(
+        "SELECT effective_at, seq FROM audit_logs WHERE id = ?1 AND organization_id = ?2",
+    )
+    .sql()?
+    .query_row(params![id, org.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+    .optional()
+    .sql()?
+    .ok_or_else(|| unknown_cursor(id, param))
+}
+
 pub(super) fn list(
     conn: &Connection,
     org: &OrganizationId,
     query: &AuditQuery,
 ) -> Result<Page<AuditEntry>> {
-    // Newest first. `before` walks towards newer entries (ascending), then turns the page.
-    let (cursor, param, cmp, dir) = match &query.cursor {
-        AuditCursor::Start => (None, "after", "<", "DESC"),
-        AuditCursor::After(id) => (Some(id), "after", "<", "DESC"),
-        AuditCursor::Before(id) => (Some(id), "before", ">", "ASC"),
-    };
-    let (at, seq) = match cursor {
+    // Newest first, between the cursors' positions. `before` alone walks towards newer
+    // entries (ascending), then turns the page.
+    let (after, before) = query.cursor.bounds();
+    let upper = match after {
+        Some(id) => position(conn, org, id, "after")?,
         None => (i64::MAX, i64::MAX),
-        Some(id) => conn
-            .prepare_cached(
-                "SELECT effective_at, seq FROM audit_logs WHERE id = ?1 AND organization_id = ?2",
-            )
-            .sql()?
-            .query_row(params![id, org.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .sql()?
-            .ok_or_else(|| Error::InvalidParameter {
-                param,
-                message: format!(
-                    "'{}' names no audit log entry of this organization.",
-                    echo(id)
-                ),
-            })?,
     };
+    let lower = match before {
+        Some(id) => position(conn, org, id, "before")?,
+        None => (i64::MIN, i64::MIN),
+    };
+    let dir = if query.cursor.reads_upwards() { "ASC" } else { "DESC" };
     let (low, high) = query.effective_at.inclusive();
     let sql = format!(
         "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.project_id, a.project_name, \
          a.payload, (SELECT group_concat(r.resource_id, ' ') FROM audit_log_resources r \
                      WHERE r.audit_seq = a.seq) \
          FROM audit_logs a \
-         WHERE a.organization_id = ?1 AND (a.effective_at, a.seq) {cmp} (?2, ?3) \
+         WHERE a.organization_id = ?1 AND (a.effective_at, a.seq) < (?2, ?3) \
+         AND (a.effective_at, a.seq) > (?11, ?12) \
          AND a.effective_at >= ?4 AND a.effective_at <= ?5 \
          AND (?6 IS NULL OR a.type IN (SELECT value FROM json_each(?6))) \
          AND (?7 IS NULL OR a.project_id IN (SELECT value FROM json_each(?7))) \
@@ -143,8 +142,8 @@ pub(super) fn list(
         .query_map(
             params![
                 org.as_str(),
-                at,
-                seq,
+                upper.0,
+                upper.1,
                 low,
                 high,
                 filter(&query.event_types),
@@ -152,6 +151,8 @@ pub(super) fn list(
                 filter(&query.actor_ids),
                 filter(&query.resource_ids),
                 i64::from(query.limit) + 1,
+                lower.0,
+                lower.1,
             ],
             raw_from_row,
         )
@@ -164,7 +165,7 @@ pub(super) fn list(
             .collect::<Result<Vec<_>>>()?,
         query.limit,
     );
-    if matches!(query.cursor, AuditCursor::Before(_)) {
+    if query.cursor.reads_upwards() {
         page.items.reverse();
     }
     Ok(page)
