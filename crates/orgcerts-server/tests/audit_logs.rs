@@ -263,6 +263,8 @@ async fn modifications_that_request_nothing_record_nothing() {
 }
 
 #[tokio::test]
+// One data set of five entries for every filter and cursor: each boundary is one of them.
+#[allow(clippy::too_many_lines)]
 async fn filters_and_cursors() {
     let server = TestServer::start().await;
     let a = server.upload_id("A").await;

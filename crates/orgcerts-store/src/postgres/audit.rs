@@ -3,7 +3,7 @@
 use orgcerts_core::audit::{AuditEntry, AuditQuery, unknown_cursor};
 use orgcerts_core::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use orgcerts_core::page::Page;
-use orgcerts_core::{Error, echo};
+
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
@@ -88,7 +88,11 @@ pub(super) async fn list(
         Some(id) => position(conn, org, id, "before").await?,
         None => (i64::MIN, i64::MIN),
     };
-    let dir = if query.cursor.reads_upwards() { "ASC" } else { "DESC" };
+    let dir = if query.cursor.reads_upwards() {
+        "ASC"
+    } else {
+        "DESC"
+    };
     let (low, high) = query.effective_at.inclusive();
     let rows: Vec<Raw> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.project_id, a.project_name, \

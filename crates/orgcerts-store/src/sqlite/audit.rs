@@ -1,9 +1,9 @@
 //! The audit log: entries written inside the changes' transactions, and the list.
 
+use orgcerts_core::Result;
 use orgcerts_core::audit::{AuditEntry, AuditQuery, unknown_cursor};
 use orgcerts_core::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use orgcerts_core::page::Page;
-use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqlResult, storage};
@@ -92,12 +92,19 @@ fn entry_from_raw(org: &OrganizationId, raw: Raw) -> Result<AuditEntry> {
 }
 
 /// Where entry `id` of `org` sits in the log; an id naming none is a 400 on `param`.
-fn position(conn: &Connection, org: &OrganizationId, id: &str, param: &'static str) -> Result<(i64, i64)> {
+fn position(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: &str,
+    param: &'static str,
+) -> Result<(i64, i64)> {
     conn.prepare_cached(
         "SELECT effective_at, seq FROM audit_logs WHERE id = ?1 AND organization_id = ?2",
     )
     .sql()?
-    .query_row(params![id, org.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+    .query_row(params![id, org.as_str()], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
     .optional()
     .sql()?
     .ok_or_else(|| unknown_cursor(id, param))
@@ -119,7 +126,11 @@ pub(super) fn list(
         Some(id) => position(conn, org, id, "before")?,
         None => (i64::MIN, i64::MIN),
     };
-    let dir = if query.cursor.reads_upwards() { "ASC" } else { "DESC" };
+    let dir = if query.cursor.reads_upwards() {
+        "ASC"
+    } else {
+        "DESC"
+    };
     let (low, high) = query.effective_at.inclusive();
     let sql = format!(
         "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.project_id, a.project_name, \
