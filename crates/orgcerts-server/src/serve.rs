@@ -95,6 +95,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_secs: u64,
 
+    /// Seconds between the writes of the admin keys' `last_used_at`, each one batch for all
+    /// keys used since the last (and a last one at shutdown), never a write per request.
+    #[arg(long, env = "ORGCERTS_KEY_USE_FLUSH_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub key_use_flush_secs: u64,
+
     /// Largest request head (request line and headers), in bytes.
     #[arg(long, env = "ORGCERTS_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
     pub max_header_bytes: usize,
@@ -215,13 +221,13 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// How often authentications are written to `admin_keys.last_used_at`, in one batch.
-pub const KEY_USE_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Writes the admin keys' last use every [`KEY_USE_FLUSH_INTERVAL`], never once per request.
-pub fn spawn_key_use_flusher(service: Arc<Service>) -> tokio::task::JoinHandle<()> {
+/// Writes the admin keys' last use every `every`, in one batch, never once per request.
+pub fn spawn_key_use_flusher(
+    service: Arc<Service>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(KEY_USE_FLUSH_INTERVAL);
+        let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             if let Err(err) = service.flush_key_use().await {
@@ -245,7 +251,10 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
         _ => None,
     };
-    let flusher = spawn_key_use_flusher(Arc::clone(&service));
+    let flusher = spawn_key_use_flusher(
+        Arc::clone(&service),
+        Duration::from_secs(args.key_use_flush_secs),
+    );
     let state = AppState::new(Arc::clone(&service), args.http_settings());
     let limits = args.connection_limits();
 

@@ -216,6 +216,50 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
     }
 }
 
+/// `last_used_at` is written in batches, not by the requests: while the server runs, the
+/// database holds none of the uses yet (the API merges them in), and a graceful stop writes them.
+#[tokio::test]
+async fn key_use_is_written_in_a_batch_and_at_shutdown_not_per_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let key = format!("sk-admin-{}", "u".repeat(48));
+    let served = serve(
+        &db,
+        &[
+            ("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &key),
+            // No periodic write during the test: only the one at shutdown.
+            ("ORGCERTS_KEY_USE_FLUSH_SECS", "3600"),
+        ],
+    );
+    for _ in 0..5 {
+        assert_eq!(status_with(&served.base(), &key).await, 200);
+    }
+    let orgs = run(&["organization", "list"], &db);
+    let org = orgs[0]["id"].as_str().unwrap().to_owned();
+    let stored = run(&["admin-key", "list", "--organization", &org], &db);
+    assert_eq!(stored[0]["last_used_at"], Value::Null, "{stored}");
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{}/organization/admin_api_keys", served.base()))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let used_at = listed["data"][0]["last_used_at"]
+        .as_i64()
+        .expect("merged in");
+
+    served.stop();
+    let stored = run(&["admin-key", "list", "--organization", &org], &db);
+    assert_eq!(
+        stored[0]["last_used_at"].as_i64(),
+        Some(used_at),
+        "{stored}"
+    );
+}
+
 #[tokio::test]
 async fn the_bootstrap_key_variable_is_used_on_an_empty_database_only() {
     let dir = tempfile::tempdir().unwrap();
