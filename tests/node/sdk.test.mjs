@@ -1,5 +1,5 @@
-// The official Node SDK (`openai` from npm) against orgcerts: every certificate and project
-// method, auto-pagination across pages included. The Node SDK validates nothing it receives, so
+// The official Node SDK (`openai` from npm) against orgcerts: every certificate, project, admin
+// API key and audit log method, auto-pagination across pages included. The Node SDK validates nothing it receives, so
 // every field of every object is checked here: its presence, its type, and nothing extra.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,8 @@ import { Server, makeCA } from './server.mjs';
 
 const CERT_ID = /^cert_[0-9A-Za-z]{24}$/;
 const PROJECT_ID = /^proj_[0-9A-Za-z]{24}$/;
+const KEY_ID = /^key_[0-9A-Za-z]{24}$/;
+const AUDIT_LOG_ID = /^audit_log-[0-9A-Za-z]{24}$/;
 
 function isInt(value) {
   return Number.isSafeInteger(value) && value >= 0;
@@ -57,6 +59,34 @@ function assertProject(project, { residency = false } = {}) {
   else assert.ok(isInt(project.archived_at) && project.archived_at >= project.created_at);
   assert.ok(project.external_key_id === null || typeof project.external_key_id === 'string');
   if (residency) assert.equal(typeof project.residency, 'string');
+}
+
+/** An admin API key as list/retrieve return it, or create (with its one-time `value`). */
+function assertAdminKey(key, { value = false } = {}) {
+  const keys = ['object', 'id', 'name', 'redacted_value', 'created_at', 'expires_at', 'last_used_at', 'owner'];
+  assertKeys(key, value ? [...keys, 'value'] : keys, 'an admin API key');
+  assert.equal(key.object, 'organization.admin_api_key');
+  assert.match(key.id, KEY_ID);
+  assert.equal(typeof key.name, 'string');
+  assert.match(key.redacted_value, /^sk-admin-\*{4}[0-9A-Za-z]{4}$/);
+  assert.ok(isInt(key.created_at));
+  assert.ok(key.expires_at === null || (isInt(key.expires_at) && key.expires_at > key.created_at));
+  assert.ok(key.last_used_at === null || isInt(key.last_used_at));
+  assertKeys(key.owner, ['type', 'object', 'id', 'name', 'created_at', 'role'], 'a key owner');
+  assert.ok(isInt(key.owner.created_at));
+  assert.equal(key.owner.role, 'owner');
+  if (value) assert.match(key.value, /^sk-admin-[0-9A-Za-z]{48}$/);
+}
+
+/** An audit log entry: its fixed fields, and the one payload named after its type. */
+function assertAuditLog(entry) {
+  assert.match(entry.id, AUDIT_LOG_ID);
+  assert.equal(typeof entry.type, 'string');
+  assert.ok(isInt(entry.effective_at));
+  assert.ok(entry.actor === null || entry.actor.type === 'api_key', JSON.stringify(entry.actor));
+  assert.equal(typeof entry[entry.type], 'object', `the ${entry.type} payload`);
+  const allowed = ['id', 'type', 'effective_at', 'actor', 'project', entry.type];
+  assert.ok(Object.keys(entry).every((k) => allowed.includes(k)), Object.keys(entry).join());
 }
 
 /** The body of a cursor page: its envelope, then every item. */
@@ -307,6 +337,88 @@ describe('official Node SDK', () => {
     const offArchived = await projectCerts.deactivate(project.id, { certificate_ids: [ids[3]] });
     assert.equal(offArchived.data[0].active, false, 'deactivation stays allowed');
     for (const id of ids) await certs.delete(id);
+  });
+
+  test('admin API keys: create, retrieve, list (for await), delete', async () => {
+    const keys = client.admin.organization.adminAPIKeys;
+    const created = await keys.create({ name: 'Node key', expires_in_seconds: 3600 });
+    assertAdminKey(created, { value: true });
+    assert.equal(created.name, 'Node key');
+    assert.equal(created.expires_at, created.created_at + 3600);
+    assert.equal(created.redacted_value.slice(-4), created.value.slice(-4));
+    const got = await keys.retrieve(created.id);
+    assertAdminKey(got);
+    assert.equal(got.id, created.id);
+
+    // The new key works as a key.
+    const withNewKey = new OpenAI({
+      adminAPIKey: created.value,
+      apiKey: 'unused',
+      baseURL: server.baseURL,
+      maxRetries: 0,
+    });
+    assert.equal((await withNewKey.admin.organization.adminAPIKeys.retrieve(created.id)).id, created.id);
+
+    const more = [];
+    for (let i = 0; i < 3; i += 1) more.push((await keys.create({ name: `Node ${i}` })).id);
+    const seen = [];
+    for await (const key of keys.list({ limit: 2 })) {
+      assertAdminKey(key);
+      seen.push(key.id);
+    }
+    assert.equal(new Set(seen).size, seen.length, 'every key once');
+    const mine = [created.id, ...more].map((id) => seen.indexOf(id));
+    assert.ok(mine.every((i, n) => i >= 0 && (n === 0 || i > mine[n - 1])), 'oldest first');
+    const page = await keys.list({ limit: 2, order: 'desc' });
+    assertListBody(page.body, (k) => assertAdminKey(k));
+    assert.deepEqual(page.data.map((k) => k.id), [more[2], more[1]]);
+
+    for (const id of [created.id, ...more]) {
+      const deleted = await keys.delete(id);
+      assert.deepEqual(deleted, { object: 'organization.admin_api_key.deleted', id, deleted: true });
+    }
+    await rejects(keys.retrieve(created.id), OpenAI.NotFoundError, 404, null);
+    await rejects(
+      withNewKey.admin.organization.adminAPIKeys.list(),
+      OpenAI.AuthenticationError,
+      401,
+      'invalid_api_key',
+    );
+  });
+
+  test('audit logs: list (for await) with filters and both cursors', async () => {
+    const logs = client.admin.organization.auditLogs;
+    const cert = await certs.create({ certificate: makeCA('Node audited'), name: 'Node audited' });
+    await certs.update(cert.id, { name: 'Node audited again' });
+    await certs.delete(cert.id);
+
+    const mine = [];
+    for await (const entry of logs.list({ resource_ids: [cert.id], limit: 1 })) {
+      assertAuditLog(entry);
+      mine.push(entry);
+    }
+    assert.deepEqual(
+      mine.map((e) => e.type),
+      ['certificate.deleted', 'certificate.updated', 'certificate.created'],
+    );
+    assert.deepEqual(mine[2]['certificate.created'], { id: cert.id, name: 'Node audited' });
+
+    const created = [];
+    for await (const entry of logs.list({ event_types: ['certificate.created'] })) created.push(entry);
+    assert.ok(created.length >= 1 && created.every((e) => e.type === 'certificate.created'));
+    const newest = mine[0].effective_at;
+    for await (const entry of logs.list({ effective_at: { gt: newest } })) assert.fail(`${entry.id}`);
+    const page = await logs.list({ effective_at: { gte: newest, lte: newest }, limit: 100 });
+    assertListBody(page.body, assertAuditLog);
+    assert.ok(page.data.some((e) => e.id === mine[0].id));
+
+    // A list that begins with `before`: the SDK pages on with `after` and keeps `before`.
+    const newer = await logs.list({ before: mine[2].id, limit: 1 });
+    assert.deepEqual(newer.data.map((e) => e.type), ['certificate.updated']);
+    const walked = [];
+    for await (const entry of logs.list({ before: mine[2].id, limit: 1 })) walked.push(entry.id);
+    assert.deepEqual(walked, [mine[1].id]);
+    await rejects(logs.list({ after: 'audit_log-unknown' }), OpenAI.BadRequestError, 400, null);
   });
 
   test('errors: bad keys, bad certificates, duplicates', async () => {
