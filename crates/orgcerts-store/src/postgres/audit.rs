@@ -7,7 +7,7 @@ use orgcerts_core::page::Page;
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::storage;
+use super::{keyset_position, storage};
 
 /// Appends `entry`; called inside the transaction of the change it records.
 pub(super) async fn record(conn: &mut PgConnection, entry: &AuditEntry) -> Attempt<()> {
@@ -55,23 +55,6 @@ type Raw = (
     Option<Vec<String>>,
 );
 
-/// Where entry `id` of `org` sits in the log; an id naming none is a 400 on `param`.
-async fn position(
-    conn: &mut PgConnection,
-    org: &OrganizationId,
-    id: &str,
-    param: &'static str,
-) -> Attempt<(i64, i64)> {
-    let position: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT effective_at, seq FROM audit_logs WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(id)
-    .bind(org.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(position.ok_or_else(|| unknown_cursor(id, param))?)
-}
-
 pub(super) async fn list(
     conn: &mut PgConnection,
     org: &OrganizationId,
@@ -81,11 +64,15 @@ pub(super) async fn list(
     // entries (ascending), then turns the page.
     let (after, before) = query.cursor.bounds();
     let upper = match after {
-        Some(id) => position(conn, org, id, "after").await?,
+        Some(id) => keyset_position(&mut *conn, "audit_logs", "effective_at", org, id)
+            .await?
+            .ok_or_else(|| unknown_cursor(id, "after"))?,
         None => (i64::MAX, i64::MAX),
     };
     let lower = match before {
-        Some(id) => position(conn, org, id, "before").await?,
+        Some(id) => keyset_position(&mut *conn, "audit_logs", "effective_at", org, id)
+            .await?
+            .ok_or_else(|| unknown_cursor(id, "before"))?,
         None => (i64::MIN, i64::MIN),
     };
     let dir = if query.cursor.reads_upwards() {

@@ -20,7 +20,7 @@ use orgcerts_core::{Error, echo};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::{keys, keyset, overfetch, projects};
+use super::{keys, keyset, keyset_position, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
@@ -254,13 +254,7 @@ async fn project_archived_at(
 /// The position `(created_at, seq)` of `after` among every certificate this organization ever
 /// had, deleted ones included.
 async fn cursor(conn: &mut PgConnection, org: &OrganizationId, after: &str) -> Attempt<(i64, i64)> {
-    let position: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT created_at, seq FROM certificates WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(after)
-    .bind(org.as_str())
-    .fetch_optional(conn)
-    .await?;
+    let position = keyset_position(conn, "certificates", "created_at", org, after).await?;
     position.ok_or_else(|| Error::UnknownCursor { value: echo(after) }.into())
 }
 

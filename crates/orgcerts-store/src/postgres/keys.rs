@@ -9,7 +9,7 @@ use orgcerts_core::{Error, echo};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::{keyset, overfetch, storage};
+use super::{keyset, keyset_position, overfetch, storage};
 
 const KEY_COLUMNS: &str = "id, organization_id, name, key_hash, redacted_value, created_at, \
      revoked_at, expires_at, last_used_at";
@@ -150,16 +150,9 @@ pub(super) async fn list_live_admin_keys(
     // The cursor may name a deleted key: its position is kept.
     let (created_at, seq) = match &page.after {
         None => start,
-        Some(after) => {
-            let position: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT created_at, seq FROM admin_keys WHERE id = $1 AND organization_id = $2",
-            )
-            .bind(after)
-            .bind(org.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            position.ok_or_else(|| Error::UnknownCursor { value: echo(after) })?
-        }
+        Some(after) => keyset_position(&mut *conn, "admin_keys", "created_at", org, after)
+            .await?
+            .ok_or_else(|| Error::UnknownCursor { value: echo(after) })?,
     };
     let rows: Vec<KeyRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {KEY_COLUMNS} FROM admin_keys \

@@ -168,6 +168,24 @@ fn storage(message: &'static str) -> Failure {
 
 /// Keyset bounds for a page: the comparison, the sort direction, and the position to start
 /// after when there is no cursor (before every row in that order).
+/// Where row `id` of `org` sits in `table`'s keyset order: its `(time, seq)` columns, whatever
+/// the row's state (a deleted, revoked or archived row keeps its place for a cursor naming it).
+async fn keyset_position(
+    conn: &mut PgConnection,
+    table: &str,
+    time: &str,
+    org: &OrganizationId,
+    id: &str,
+) -> Attempt<Option<(i64, i64)>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {time}, seq FROM {table} WHERE id = $1 AND organization_id = $2"
+    )))
+    .bind(id)
+    .bind(org.as_str())
+    .fetch_optional(conn)
+    .await?)
+}
+
 fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
     match order {
         Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),

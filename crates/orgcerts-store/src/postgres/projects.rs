@@ -8,7 +8,7 @@ use orgcerts_core::{Error, echo};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::error::Attempt;
-use super::{keys, keyset, overfetch};
+use super::{keys, keyset, keyset_position, overfetch};
 
 /// The columns [`project_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, archived_at, external_key_id, residency";
@@ -108,16 +108,9 @@ pub(super) async fn list(
     // The cursor may name an archived project even when archived ones are not listed.
     let (created_at, seq) = match &page.after {
         None => start,
-        Some(after) => {
-            let position: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT created_at, seq FROM projects WHERE id = $1 AND organization_id = $2",
-            )
-            .bind(after)
-            .bind(org.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            position.ok_or_else(|| Error::UnknownCursor { value: echo(after) })?
-        }
+        Some(after) => keyset_position(&mut *conn, "projects", "created_at", org, after)
+            .await?
+            .ok_or_else(|| Error::UnknownCursor { value: echo(after) })?,
     };
     let rows: Vec<ProjectRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM projects \

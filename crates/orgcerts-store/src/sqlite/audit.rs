@@ -4,9 +4,9 @@ use orgcerts_core::Result;
 use orgcerts_core::audit::{AuditEntry, AuditQuery, unknown_cursor};
 use orgcerts_core::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use orgcerts_core::page::Page;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
-use super::{SqlResult, storage};
+use super::{SqlResult, keyset_position, storage};
 
 /// Appends `entry`; called inside the transaction of the change it records.
 pub(super) fn record(conn: &Connection, entry: &AuditEntry) -> Result<()> {
@@ -91,25 +91,6 @@ fn entry_from_raw(org: &OrganizationId, raw: Raw) -> Result<AuditEntry> {
     })
 }
 
-/// Where entry `id` of `org` sits in the log; an id naming none is a 400 on `param`.
-fn position(
-    conn: &Connection,
-    org: &OrganizationId,
-    id: &str,
-    param: &'static str,
-) -> Result<(i64, i64)> {
-    conn.prepare_cached(
-        "SELECT effective_at, seq FROM audit_logs WHERE id = ?1 AND organization_id = ?2",
-    )
-    .sql()?
-    .query_row(params![id, org.as_str()], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })
-    .optional()
-    .sql()?
-    .ok_or_else(|| unknown_cursor(id, param))
-}
-
 pub(super) fn list(
     conn: &Connection,
     org: &OrganizationId,
@@ -119,11 +100,13 @@ pub(super) fn list(
     // entries (ascending), then turns the page.
     let (after, before) = query.cursor.bounds();
     let upper = match after {
-        Some(id) => position(conn, org, id, "after")?,
+        Some(id) => keyset_position(conn, "audit_logs", ("effective_at", "seq"), org, id)?
+            .ok_or_else(|| unknown_cursor(id, "after"))?,
         None => (i64::MAX, i64::MAX),
     };
     let lower = match before {
-        Some(id) => position(conn, org, id, "before")?,
+        Some(id) => keyset_position(conn, "audit_logs", ("effective_at", "seq"), org, id)?
+            .ok_or_else(|| unknown_cursor(id, "before"))?,
         None => (i64::MIN, i64::MIN),
     };
     let dir = if query.cursor.reads_upwards() {

@@ -10,7 +10,7 @@ use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 
-use super::{SqlResult, keys, keyset, overfetch, projects};
+use super::{SqlResult, keys, keyset, keyset_position, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
@@ -242,16 +242,8 @@ fn project_archived_at(
 /// The position `(created_at, seq)` of `after` among every certificate this organization ever
 /// had, deleted ones included.
 fn cursor(conn: &Connection, org: &OrganizationId, after: &str) -> Result<(i64, i64)> {
-    conn.prepare_cached(
-        "SELECT created_at, seq FROM certificates WHERE id = ?1 AND organization_id = ?2",
-    )
-    .sql()?
-    .query_row(params![after, org.as_str()], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })
-    .optional()
-    .sql()?
-    .ok_or_else(|| Error::UnknownCursor { value: echo(after) })
+    keyset_position(conn, "certificates", ("created_at", "seq"), org, after)?
+        .ok_or_else(|| Error::UnknownCursor { value: echo(after) })
 }
 
 /// Which rows of the list one statement reads.

@@ -8,7 +8,7 @@ use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqlResult, keyset, overfetch};
+use super::{SqlResult, keyset, keyset_position, overfetch};
 
 const KEY_COLUMNS: &str = "id, organization_id, name, key_hash, redacted_value, created_at, \
      revoked_at, expires_at, last_used_at";
@@ -115,16 +115,7 @@ pub(super) fn list_live_admin_keys(
     // The cursor may name a deleted key: its position is kept.
     let (created_at, seq) = match &page.after {
         None => start,
-        Some(after) => conn
-            .prepare_cached(
-                "SELECT created_at, rowid FROM admin_keys WHERE id = ?1 AND organization_id = ?2",
-            )
-            .sql()?
-            .query_row(params![after, org.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .sql()?
+        Some(after) => keyset_position(conn, "admin_keys", ("created_at", "rowid"), org, after)?
             .ok_or_else(|| Error::UnknownCursor { value: echo(after) })?,
     };
     let rows = conn

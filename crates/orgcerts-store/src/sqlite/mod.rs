@@ -19,7 +19,7 @@ use orgcerts_core::model::{
 use orgcerts_core::page::{Order, Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::OpenError;
 
@@ -157,6 +157,26 @@ impl<T> SqlResult<T> for rusqlite::Result<T> {
 
 /// Keyset bounds for a page: the comparison, the sort direction, and the position to start
 /// after when there is no cursor (before every row in that order).
+/// Where row `id` of `org` sits in `table`'s keyset order: its `(time, seq)` columns, whatever
+/// the row's state (a deleted, revoked or archived row keeps its place for a cursor naming it).
+fn keyset_position(
+    conn: &Connection,
+    table: &str,
+    (time, seq): (&str, &str),
+    org: &OrganizationId,
+    id: &str,
+) -> Result<Option<(i64, i64)>> {
+    conn.prepare_cached(&format!(
+        "SELECT {time}, {seq} FROM {table} WHERE id = ?1 AND organization_id = ?2"
+    ))
+    .sql()?
+    .query_row(params![id, org.as_str()], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+    .optional()
+    .sql()
+}
+
 fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
     match order {
         Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),

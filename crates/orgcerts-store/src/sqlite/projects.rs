@@ -7,7 +7,7 @@ use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqlResult, keys, keyset, overfetch};
+use super::{SqlResult, keys, keyset, keyset_position, overfetch};
 
 /// The columns [`project_from_row`] reads, in its order.
 const COLUMNS: &str = "id, name, created_at, archived_at, external_key_id, residency";
@@ -79,16 +79,7 @@ pub(super) fn list(
     // The cursor may name an archived project even when archived ones are not listed.
     let (created_at, seq) = match &page.after {
         None => start,
-        Some(after) => conn
-            .prepare_cached(
-                "SELECT created_at, seq FROM projects WHERE id = ?1 AND organization_id = ?2",
-            )
-            .sql()?
-            .query_row(params![after, org.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .sql()?
+        Some(after) => keyset_position(conn, "projects", ("created_at", "seq"), org, after)?
             .ok_or_else(|| Error::UnknownCursor { value: echo(after) })?,
     };
     let sql = format!(
