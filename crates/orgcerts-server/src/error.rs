@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use orgcerts_api::{Error as WireError, ErrorResponse};
 use orgcerts_core::Error as Domain;
 
+use crate::middleware::CurrentRequestId;
+
 const INVALID_REQUEST: &str = "invalid_request_error";
 
 /// Everything a request can be refused or fail with.
@@ -195,10 +197,10 @@ impl IntoResponse for ApiError {
         match &self {
             // The request id is on the enclosing span; the client sees none of this.
             Self::Domain(Domain::Storage(source)) => {
-                tracing::error!(error = %source, "storage failure");
+                tracing::error!(request_id = %CurrentRequestId, error = %source, "storage failure");
             }
             Self::Domain(Domain::StorageUnavailable(source)) => {
-                tracing::warn!(error = %source, "storage unavailable");
+                tracing::warn!(request_id = %CurrentRequestId, error = %source, "storage unavailable");
             }
             _ => {}
         }

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::middleware::CurrentRequestId;
 
 /// The room a response body is encoded into at first: a 20-item certificate page (about
 /// 4.3 KB) fits, so the common list is encoded without the buffer growing and being copied
@@ -27,7 +28,11 @@ impl<T: Serialize> IntoResponse for Json<T> {
             )
                 .into_response(),
             Err(err) => {
-                tracing::error!(error = %err, "cannot encode the response body");
+                tracing::error!(
+                    request_id = %CurrentRequestId,
+                    error = %err,
+                    "cannot encode the response body"
+                );
                 ApiError::Unencodable.into_response()
             }
         }

@@ -205,7 +205,7 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
     assert_eq!(request_lines.len(), 5);
     for line in &request_lines {
         assert!(
-            line["span"]["request_id"]
+            line["fields"]["request_id"]
                 .as_str()
                 .unwrap()
                 .starts_with("req_")
