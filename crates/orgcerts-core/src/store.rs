@@ -28,13 +28,14 @@ pub trait Store: Send + Sync + 'static {
     /// Live certificates of all organizations by time left before expiry, as of `now`
     /// (for `/metrics`).
     async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts>;
-    /// A cheap value that changes whenever a change is committed to the database by anyone
-    /// (this process, another instance, the operator's command line). `None` where the engine
-    /// cannot tell cheaply; then the service caches nothing.
+    /// A cheap value that changes whenever a change is committed to the database: at once for
+    /// a change this store acknowledged, within a short delay the engine states for another
+    /// process's (another instance, the operator's command line). Writes nothing cached depends
+    /// on (admin keys' `last_used_at`) may leave it as it is. `None` where the engine cannot tell
+    /// cheaply; then the service caches nothing.
     ///
     /// The service reads it *before* reading data it caches and keeps the data only while the
-    /// token is unchanged, so a cached answer is never older than the newest commit that
-    /// happened before the request began.
+    /// token is unchanged (see [`crate::cache`] for the guarantee that gives).
     fn change_token(&self) -> Option<u64> {
         None
     }

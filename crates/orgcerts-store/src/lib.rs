@@ -37,7 +37,7 @@ mod sqlite;
 pub mod suite;
 
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{OTHER_PROCESS_DELAY, SqliteStore};
 
 /// How to reach a PostgreSQL database: pool size and time limits. SQLite ignores them (its
 /// connections are local files).

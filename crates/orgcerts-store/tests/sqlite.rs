@@ -10,7 +10,7 @@ use orgcerts_core::page::Order;
 use orgcerts_store::suite::{
     T0, admin_key, insert_cert, insert_project, list_all, new_org, unsaved_org,
 };
-use orgcerts_store::{OpenError, open};
+use orgcerts_store::{OTHER_PROCESS_DELAY, OpenError, SqliteStore, open};
 use tempfile::TempDir;
 
 fn url(path: &Path) -> String {
@@ -215,4 +215,80 @@ async fn stores_on_one_file_create_the_first_organization_once() {
         1
     );
     assert_eq!(b.list_organizations().await.unwrap().len(), 1);
+}
+
+/// The change token the read cache trusts: this process's writes change it at once, another
+/// process's within `OTHER_PROCESS_DELAY`, and the key-use flush (nothing cached depends on
+/// `last_used_at`) not at all.
+#[tokio::test]
+async fn change_token_follows_every_write_but_key_use() {
+    let (store, dir) = fresh().await;
+    let token = || store.change_token().expect("SQLite has a change token");
+    let org = new_org(&*store).await;
+    let before = token();
+    insert_cert(&*store, &org, T0).await;
+    let after_insert = token();
+    assert_ne!(
+        before, after_insert,
+        "a write of this process shows at once"
+    );
+    // The next check sees that commit in `data_version` too and moves the token once more
+    // (one more refill of the cache); after that, it stays.
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 2).await;
+    let after_insert = token();
+
+    let keys = store.list_admin_keys(&org).await.unwrap();
+    store
+        .record_admin_key_use(&[(keys[0].id.clone(), T0 + 5)])
+        .await
+        .unwrap();
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 2).await;
+    assert_eq!(token(), after_insert, "recording key use leaves the token");
+    let keys = store.list_admin_keys(&org).await.unwrap();
+    assert_eq!(keys[0].last_used_at, Some(T0 + 5), "and is written");
+
+    // Another process on the same file, as the operator's command line is.
+    let other = open(&url(&dir.path().join("orgcerts.db"))).await.unwrap();
+    insert_cert(&*other, &org, T0 + 1).await;
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 2).await;
+    let after_other = token();
+    assert_ne!(after_other, after_insert, "another process's write shows");
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 2).await;
+    assert_eq!(token(), after_other, "and nothing else moves it");
+
+    // Only this store's own flush is quiet: key use recorded by another process is a commit
+    // of another connection like any other (which only costs a refill of the cache).
+    other
+        .record_admin_key_use(&[(keys[0].id.clone(), T0 + 9)])
+        .await
+        .unwrap();
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 2).await;
+    assert_ne!(
+        token(),
+        after_other,
+        "another connection's commit is always a change"
+    );
+}
+
+/// This store's own writes change the token without waiting for a `data_version` check:
+/// with checks an hour apart, a write shows at once, another process's does not.
+#[tokio::test]
+async fn own_writes_change_the_token_without_a_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orgcerts.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.set_other_process_delay(std::time::Duration::from_hours(1));
+    let org = new_org(&store).await;
+    let before = store.change_token().unwrap();
+    insert_cert(&store, &org, T0).await;
+    let after = store.change_token().unwrap();
+    assert_ne!(before, after, "this store's write");
+
+    let other = open(&url(&path)).await.unwrap();
+    insert_cert(&*other, &org, T0 + 1).await;
+    assert_eq!(
+        store.change_token().unwrap(),
+        after,
+        "not checked again within the delay"
+    );
 }

@@ -22,9 +22,12 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::OpenError;
+use changes::ChangeWatch;
+pub use changes::OTHER_PROCESS_DELAY;
 
 mod audit;
 mod certificates;
+mod changes;
 mod keys;
 mod open;
 mod projects;
@@ -33,9 +36,8 @@ mod projects;
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    /// Never writes; its `PRAGMA data_version` changes whenever any other connection, of this
-    /// process or another, commits.
-    watcher: Mutex<Connection>,
+    /// The change token ([`changes`]).
+    changes: Arc<ChangeWatch>,
     /// Holds the directory of a throw-away database; dropped (and deleted) last.
     temporary: Option<tempfile::TempDir>,
 }
@@ -47,6 +49,14 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Sets how long another process's commits may go unseen by the change token (default
+    /// [`OTHER_PROCESS_DELAY`]). For tests: with a long delay, only this store's own writes
+    /// change the token, which shows that they do so without waiting for a check.
+    #[doc(hidden)]
+    pub fn set_other_process_delay(&self, delay: std::time::Duration) {
+        self.changes.set_delay(delay);
+    }
+
     /// Opens (creating if needed) the database file at `path` and migrates it. This blocks:
     /// call it at start-up or from `spawn_blocking` ([`crate::open`] does).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
@@ -54,11 +64,11 @@ impl SqliteStore {
         open::create_file(path)?;
         let writer = open::open_writer(path)?;
         let readers = open::open_readers(path)?;
-        let watcher = open::open_watcher(path)?;
+        let changes = open::open_watcher(path)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             readers,
-            watcher: Mutex::new(watcher),
+            changes: Arc::new(changes),
             temporary: None,
         })
     }
@@ -104,6 +114,7 @@ impl SqliteStore {
         T: Send + 'static,
     {
         let writer = Arc::clone(&self.writer);
+        let changes = Arc::clone(&self.changes);
         tokio::task::spawn_blocking(move || {
             let mut conn = writer
                 .lock()
@@ -112,7 +123,9 @@ impl SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .sql()?;
             let out = f(&tx)?;
-            tx.commit().sql()?;
+            let committed = tx.commit();
+            changes.committed_here();
+            committed.sql()?;
             Ok(out)
         })
         .await
@@ -207,13 +220,7 @@ impl Store for SqliteStore {
     }
 
     fn change_token(&self) -> Option<u64> {
-        // A few microseconds: SQLite compares the WAL index header with what it saw last.
-        let conn = self.watcher.lock().ok()?;
-        // Prepared once: it is asked twice per request (authentication, then the list).
-        conn.prepare_cached("PRAGMA data_version")
-            .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)))
-            .ok()
-            .and_then(|v| u64::try_from(v).ok())
+        self.changes.token()
     }
 
     fn pool_status(&self) -> Option<PoolStatus> {
@@ -272,8 +279,12 @@ impl Store for SqliteStore {
     }
 
     async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()> {
+        // Nothing cached depends on `last_used_at`: written so that the token stays as it is.
         let uses = uses.to_vec();
-        self.write(move |tx| keys::record_use(tx, &uses)).await
+        let changes = Arc::clone(&self.changes);
+        tokio::task::spawn_blocking(move || changes.write_quietly(|tx| keys::record_use(tx, &uses)))
+            .await
+            .map_err(storage)?
     }
 
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {

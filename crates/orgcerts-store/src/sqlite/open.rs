@@ -9,6 +9,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
+use super::changes::ChangeWatch;
 use crate::OpenError;
 
 /// The schema, one entry per version; `PRAGMA user_version` records how many were applied.
@@ -177,19 +178,18 @@ pub(super) fn open_readers(path: &Path) -> Result<r2d2::Pool<SqliteConnectionMan
         })
 }
 
-/// A read-only connection that only asks `PRAGMA data_version`, for [`super::SqliteStore`]'s
-/// change token.
-pub(super) fn open_watcher(path: &Path) -> Result<Connection, OpenError> {
-    let conn =
-        Connection::open_with_flags(path, flags(false)).map_err(|source| OpenError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-    configure(&conn, true).map_err(|source| OpenError::Open {
+/// The connection behind the change token ([`super::changes`]): it asks `PRAGMA
+/// data_version`, and writes only what nothing cached depends on.
+pub(super) fn open_watcher(path: &Path) -> Result<ChangeWatch, OpenError> {
+    let open = || {
+        let conn = Connection::open_with_flags(path, flags(false))?;
+        configure(&conn, false)?;
+        ChangeWatch::new(conn)
+    };
+    open().map_err(|source| OpenError::Open {
         path: path.to_owned(),
         source,
-    })?;
-    Ok(conn)
+    })
 }
 
 #[cfg(test)]
