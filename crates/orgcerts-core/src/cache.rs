@@ -1,14 +1,18 @@
 //! The read cache: admin keys and whole certificate lists, kept in memory and trusted only
 //! while the store's change token is unchanged.
 //!
-//! Guarantee, on one instance and across instances alike: an answer served from the cache
-//! reflects every change committed to the database before the request began. The token is
-//! read before the data it stamps; a commit after that read changes the token, so the entry
-//! is never served again; a commit before it is in the data. Engines without a cheap change
-//! token (PostgreSQL) cache nothing. The token is global to the database: any write
+//! Guarantee: an answer served from the cache reflects every change this instance acknowledged
+//! before the request began, and every change another process (another instance on the same
+//! file, the operator's command line) committed more than the store's delay before it began
+//! (SQLite: 1 ms, `orgcerts_store::OTHER_PROCESS_DELAY`). The token is read before the data it
+//! stamps; a change after that read changes the token, so the entry is never served again; a
+//! change before it is in the data. Engines without a cheap change token (PostgreSQL) cache
+//! nothing: there every answer reflects every write acknowledged by any instance before the
+//! request began. The token is global to the database: any write but the key-use flush
 //! invalidates every entry, which costs one refetch per organization on its next request.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -23,16 +27,48 @@ pub const MAX_CACHED_LIST: u32 = 1000;
 
 type ListKey = (OrganizationId, Scope);
 
-/// A whole list, or `None` when it is longer than [`MAX_CACHED_LIST`] (remembered too, so
+/// A whole list of one scope in creation order, with an encoding of its items that the caller
+/// makes on first use and keeps with it (the server's JSON, so that a page served from the
+/// cache copies bytes instead of encoding records).
+pub struct CachedList {
+    pub items: Vec<ScopedCertificate>,
+    encoded: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl CachedList {
+    pub fn new(items: Vec<ScopedCertificate>) -> Self {
+        Self {
+            items,
+            encoded: OnceLock::new(),
+        }
+    }
+
+    /// The items as `encode` encodes them, made by the first call and kept while the list is.
+    /// `None` when the list was first encoded as another type (a caller must use one type per
+    /// kind of encoding; the list is then encoded anew by whoever asks for another).
+    pub fn encoded<E: Any + Send + Sync>(
+        &self,
+        encode: impl FnOnce(&[ScopedCertificate]) -> E,
+    ) -> Option<&E> {
+        self.encoded
+            .get_or_init(|| Box::new(encode(&self.items)))
+            .downcast_ref()
+    }
+}
+
+/// A cached list, or `None` when it is longer than [`MAX_CACHED_LIST`] (remembered too, so
 /// that long lists do not pay for a failed attempt on every request).
-pub type CachedList = Option<Arc<Vec<ScopedCertificate>>>;
+pub type CachedEntry = Option<Arc<CachedList>>;
 
 #[derive(Clone)]
 struct ListWeighter;
 
-impl Weighter<ListKey, (u64, CachedList)> for ListWeighter {
-    fn weight(&self, _: &ListKey, value: &(u64, CachedList)) -> u64 {
-        value.1.as_ref().map_or(1, |list| list.len() as u64 + 1)
+impl Weighter<ListKey, (u64, CachedEntry)> for ListWeighter {
+    fn weight(&self, _: &ListKey, value: &(u64, CachedEntry)) -> u64 {
+        value
+            .1
+            .as_ref()
+            .map_or(1, |list| list.items.len() as u64 + 1)
     }
 }
 
@@ -40,7 +76,7 @@ impl Weighter<ListKey, (u64, CachedList)> for ListWeighter {
 pub struct ReadCache {
     /// Each principal with its key's `expires_at`, checked on every hit.
     principals: Cache<[u8; 32], (u64, Principal, Option<i64>)>,
-    lists: Cache<ListKey, (u64, CachedList), ListWeighter>,
+    lists: Cache<ListKey, (u64, CachedEntry), ListWeighter>,
 }
 
 impl ReadCache {
@@ -74,31 +110,76 @@ impl ReadCache {
     }
 
     /// The list stamped with `token`, if any (`Some(None)`: known to be too long).
-    pub fn list(&self, org: &OrganizationId, scope: &Scope, token: u64) -> Option<CachedList> {
+    pub fn list(&self, org: &OrganizationId, scope: &Scope, token: u64) -> Option<CachedEntry> {
         self.lists
             .get(&(org.clone(), scope.clone()))
             .and_then(|(t, list)| (t == token).then_some(list))
     }
 
-    pub fn remember_list(&self, org: &OrganizationId, scope: &Scope, token: u64, list: CachedList) {
+    pub fn remember_list(
+        &self,
+        org: &OrganizationId,
+        scope: &Scope,
+        token: u64,
+        list: CachedEntry,
+    ) {
         self.lists
             .insert((org.clone(), scope.clone()), (token, list));
     }
 }
 
-/// A page of a whole list held in creation order, exactly as the store would page it; `None`
-/// when `after` is not in the list (a deleted or unknown id: the store decides).
-pub fn page_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Page<ScopedCertificate>> {
+/// Which items of a whole list (held in creation order) make a page: `start..end`, newest
+/// first when `reversed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: usize,
+    pub end: usize,
+    pub reversed: bool,
+    pub has_more: bool,
+}
+
+impl Window {
+    /// The positions of the page's items in the list, in the page's order.
+    pub fn positions(&self) -> impl Iterator<Item = usize> + use<> {
+        let (range, reversed) = (self.start..self.end, self.reversed);
+        let (forward, backward) = if reversed {
+            (None, Some(range.rev()))
+        } else {
+            (Some(range), None)
+        };
+        forward
+            .into_iter()
+            .flatten()
+            .chain(backward.into_iter().flatten())
+    }
+
+    /// The page itself, its items copied out of `list`.
+    pub fn page(&self, list: &[ScopedCertificate]) -> Page<ScopedCertificate> {
+        Page {
+            items: self.positions().map(|i| list[i].clone()).collect(),
+            has_more: self.has_more,
+        }
+    }
+}
+
+/// The window of a whole list held in creation order that the store would return for `page`;
+/// `None` when `after` is not in the list (a deleted or unknown id: the store decides).
+pub fn window_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Window> {
     let limit = page.limit as usize;
     let position = |id: &str| list.iter().position(|c| c.certificate.id.as_str() == id);
-    let (items, has_more) = match page.order {
+    Some(match page.order {
         Order::Asc => {
             let start = match &page.after {
                 Some(after) => position(after)? + 1,
                 None => 0,
             };
             let end = (start + limit).min(list.len());
-            (list[start..end].to_vec(), end < list.len())
+            Window {
+                start,
+                end,
+                reversed: false,
+                has_more: end < list.len(),
+            }
         }
         Order::Desc => {
             let end = match &page.after {
@@ -106,10 +187,34 @@ pub fn page_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Page<Sc
                 None => list.len(),
             };
             let start = end.saturating_sub(limit);
-            (list[start..end].iter().rev().cloned().collect(), start > 0)
+            Window {
+                start,
+                end,
+                reversed: true,
+                has_more: start > 0,
+            }
         }
-    };
-    Some(Page { items, has_more })
+    })
+}
+
+/// A page of certificates: read from the store, or a window of a cached whole list (whose
+/// items the caller may take from the list's encoding).
+pub enum CertificatePage {
+    Read(Page<ScopedCertificate>),
+    Cached {
+        list: Arc<CachedList>,
+        window: Window,
+    },
+}
+
+impl CertificatePage {
+    /// The page with its items, copied out of the cache if it came from there.
+    pub fn into_page(self) -> Page<ScopedCertificate> {
+        match self {
+            Self::Read(page) => page,
+            Self::Cached { list, window } => window.page(&list.items),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +222,10 @@ mod tests {
     use super::*;
     use crate::ids::CertificateId;
     use crate::model::CertificateRecord;
+
+    fn page_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Page<ScopedCertificate>> {
+        window_of(list, page).map(|window| window.page(list))
+    }
 
     fn list(n: usize) -> Vec<ScopedCertificate> {
         (0..n)
@@ -190,9 +299,34 @@ mod tests {
     fn entries_stamped_with_another_token_are_not_served() {
         let cache = ReadCache::new(100).unwrap();
         let org = OrganizationId::generate();
-        cache.remember_list(&org, &Scope::Organization, 7, Some(Arc::new(list(2))));
+        cache.remember_list(
+            &org,
+            &Scope::Organization,
+            7,
+            Some(Arc::new(CachedList::new(list(2)))),
+        );
         assert!(cache.list(&org, &Scope::Organization, 7).is_some());
         assert!(cache.list(&org, &Scope::Organization, 8).is_none());
         assert!(ReadCache::new(0).is_none());
+    }
+
+    #[test]
+    fn an_encoding_is_made_once_and_kept_with_its_list() {
+        let cached = CachedList::new(list(3));
+        let mut calls = 0;
+        let first = cached
+            .encoded(|items| {
+                calls += 1;
+                items.len()
+            })
+            .copied();
+        let again = cached
+            .encoded(|_| {
+                calls += 1;
+                0usize
+            })
+            .copied();
+        assert_eq!((first, again, calls), (Some(3), Some(3), 1));
+        assert!(cached.encoded(|_| "another type").is_none());
     }
 }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use super::{MAX_TOGGLE_IDS, Service, actor, check_name, parse_certificate_id, parse_project_id};
 use crate::anchor;
-use crate::cache::{MAX_CACHED_LIST, page_of};
+use crate::cache::{CachedList, CertificatePage, MAX_CACHED_LIST, window_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId};
 use crate::model::{CertificateRecord, NewCertificate, Principal, Scope, ScopedCertificate};
-use crate::page::{Order, Page, PageRequest};
+use crate::page::{Order, PageRequest};
 use crate::{Error, Result, echo, unix_now};
 
 impl Service {
@@ -95,7 +95,7 @@ impl Service {
         principal: &Principal,
         scope: &Scope,
         page: &PageRequest,
-    ) -> Result<Page<ScopedCertificate>> {
+    ) -> Result<CertificatePage> {
         let org = &principal.organization_id;
         let cached = match (self.cache.as_deref(), principal.change_token) {
             (Some(cache), Some(token)) => Some((cache, token)),
@@ -111,15 +111,18 @@ impl Service {
                     order: Order::Asc,
                 };
                 let fetched = self.store.list_certificates(org, scope, &whole).await?;
-                let list = (!fetched.has_more).then(|| Arc::new(fetched.items));
+                let list = (!fetched.has_more).then(|| Arc::new(CachedList::new(fetched.items)));
                 cache.remember_list(org, scope, token, list.clone());
                 list
             };
-            if let Some(page) = list.and_then(|list| page_of(&list, page)) {
-                return Ok(page);
+            if let Some(list) = list
+                && let Some(window) = window_of(&list.items, page)
+            {
+                return Ok(CertificatePage::Cached { list, window });
             }
         }
-        self.store.list_certificates(org, scope, page).await
+        let page = self.store.list_certificates(org, scope, page).await?;
+        Ok(CertificatePage::Read(page))
     }
 
     /// The four activation / deactivation operations.

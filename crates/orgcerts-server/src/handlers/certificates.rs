@@ -1,13 +1,17 @@
 //! The ten Certificates operations of `openai-certificates.openapi.yaml`.
 
+use std::marker::PhantomData;
+
 use crate::json::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use orgcerts_api::{
-    Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject,
-    ListCertificatesResponse, ListProjectCertificatesResponse, ModifyCertificateRequest,
-    OrganizationCertificate, OrganizationProjectCertificate, ToggleCertificatesRequest,
-    ToggleCertificatesResponse, ToggleObject, UploadCertificateRequest,
+    Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject, ListObject,
+    ListResponse, ModifyCertificateRequest, OrganizationCertificate,
+    OrganizationProjectCertificate, ToggleCertificatesRequest, ToggleCertificatesResponse,
+    ToggleObject, UploadCertificateRequest,
 };
+use orgcerts_core::cache::CertificatePage;
 use orgcerts_core::model::{Scope, ScopedCertificate};
 use orgcerts_core::{Service, echo};
 
@@ -16,25 +20,64 @@ use crate::AppState;
 use crate::convert;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, JsonBody, PathId, QueryParams};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// A cached list's items as JSON, encoded by the first page served from it and copied into
+/// every later one. `W` keeps the organization and project encodings apart; `None` when an
+/// item could not be encoded (then every page is encoded anew, and fails like any other).
+struct EncodedItems<W>(Option<Vec<Box<RawValue>>>, PhantomData<fn() -> W>);
+
+/// A certificate page as its wire list (`ListCertificatesResponse`,
+/// `ListProjectCertificatesResponse`): items read from the store are converted and encoded;
+/// a window of a cached list is made of the list's encoded items, the same bytes.
+fn certificate_list<W: Serialize + 'static>(
+    page: CertificatePage,
+    item: fn(ScopedCertificate) -> W,
+    id: fn(&W) -> &str,
+) -> Response {
+    if let CertificatePage::Cached { list, window } = &page {
+        let encoded = list.encoded(|items| {
+            let encode = |c: &ScopedCertificate| serde_json::value::to_raw_value(&item(c.clone()));
+            EncodedItems::<W>(
+                items.iter().map(encode).collect::<Result<_, _>>().ok(),
+                PhantomData,
+            )
+        });
+        if let Some(EncodedItems(Some(encoded), _)) = encoded {
+            let id_at = |i: usize| list.items[i].certificate.id.as_str().to_owned();
+            let data: Vec<&RawValue> = window.positions().map(|i| &*encoded[i]).collect();
+            return Json(ListResponse {
+                object: ListObject::List,
+                data,
+                first_id: window.positions().next().map(id_at),
+                last_id: window.positions().last().map(id_at),
+                has_more: window.has_more,
+            })
+            .into_response();
+        }
+    }
+    Json(convert::list(page.into_page(), item, id)).into_response()
+}
 
 /// `GET /organization/certificates`
 pub async fn list_organization_certificates(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     query: QueryParams,
-) -> ApiResult<ListCertificatesResponse> {
+) -> Result<Response, ApiError> {
     let page = page_request(&query, true)?;
     let page = state
         .service
         .list_certificates(&principal, &Scope::Organization, &page)
         .await?;
-    Ok(Json(convert::list(
+    Ok(certificate_list(
         page,
         convert::organization_certificate,
         |c| &c.id,
-    )))
+    ))
 }
 
 /// `POST /organization/certificates`
@@ -190,18 +233,16 @@ pub async fn list_project_certificates(
     Authenticated(principal): Authenticated,
     PathId(project_id): PathId,
     query: QueryParams,
-) -> ApiResult<ListProjectCertificatesResponse> {
+) -> Result<Response, ApiError> {
     let scope = Service::project_scope(&project_id)?;
     let page = page_request(&query, true)?;
     let page = state
         .service
         .list_certificates(&principal, &scope, &page)
         .await?;
-    Ok(Json(convert::list(
-        page,
-        convert::project_certificate,
-        |c| &c.id,
-    )))
+    Ok(certificate_list(page, convert::project_certificate, |c| {
+        &c.id
+    }))
 }
 
 /// `POST /organization/projects/{project_id}/certificates/activate`

@@ -71,6 +71,8 @@ impl Reply {
 
 pub struct Options {
     pub max_certificates_per_org: u32,
+    /// The read cache's size in certificates; 0 turns it off.
+    pub read_cache_items: u64,
     pub http: HttpSettings,
     pub limits: ConnectionLimits,
 }
@@ -79,6 +81,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             max_certificates_per_org: 50,
+            read_cache_items: orgcerts_core::service::DEFAULT_READ_CACHE_ITEMS,
             http: HttpSettings::default(),
             limits: ConnectionLimits::default(),
         }
@@ -111,7 +114,7 @@ impl TestServer {
             store,
             Settings {
                 max_certificates_per_org: options.max_certificates_per_org,
-                ..orgcerts_core::Settings::default()
+                read_cache_items: options.read_cache_items,
             },
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
