@@ -25,6 +25,11 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+/// The allocator of `orgcerts serve`, so that the ceiling differs from it only by what orgcerts
+/// does per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     listen: SocketAddr,
     body_file: PathBuf,

@@ -115,6 +115,11 @@ enum Command {
     },
 }
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees many small buffers across
+/// the runtime's threads, which glibc serves more slowly (`bench/profiles/README.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
