@@ -85,12 +85,15 @@ impl ChangeWatch {
         self.delay.store(nanos(delay), Ordering::Relaxed);
     }
 
-    /// The current token; `None` when `data_version` cannot be read (then nothing is cached).
+    /// The current token; `None` when no token can be vouched for right now: `data_version`
+    /// cannot be read, or the watching connection is busy (another thread's check, or the
+    /// key-use flush waiting for its commit). Then the request reads the store, uncached,
+    /// rather than waiting: this is called on the async workers.
     pub(super) fn token(&self) -> Option<u64> {
         let now = self.now();
         if !self.is_fresh(now) {
-            let mut watcher = self.watcher.lock().ok()?;
-            // Another thread may have checked while this one waited for the lock.
+            let mut watcher = self.watcher.try_lock().ok()?;
+            // Another thread may have checked between this one's look and its lock.
             if !self.is_fresh(now) {
                 let started = self.now();
                 let version = data_version(&watcher.conn).ok()?;
