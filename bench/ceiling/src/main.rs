@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 /// The allocator of `orgcerts serve`, so that the ceiling differs from it only by what orgcerts
 /// does per request.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 struct Args {
     listen: SocketAddr,

@@ -115,10 +115,11 @@ enum Command {
     },
 }
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees many small buffers across
-/// the runtime's threads, which glibc serves more slowly (`bench/profiles/README.md`).
+/// jemalloc instead of glibc's malloc: a request allocates and frees many small buffers across
+/// the runtime's threads, which glibc serves more slowly (`bench/profiles/README.md`). (mimalloc
+/// was as fast but held three to four times the memory.)
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
