@@ -14,14 +14,14 @@ use orgcerts_api::{
 use orgcerts_core::cache::CertificatePage;
 use orgcerts_core::model::{Scope, ScopedCertificate};
 use orgcerts_core::{Service, echo};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::page_request;
 use crate::AppState;
 use crate::convert;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, JsonBody, PathId, QueryParams};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
