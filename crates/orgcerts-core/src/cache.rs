@@ -141,16 +141,13 @@ pub struct Window {
 impl Window {
     /// The positions of the page's items in the list, in the page's order.
     pub fn positions(&self) -> impl Iterator<Item = usize> + use<> {
-        let (range, reversed) = (self.start..self.end, self.reversed);
-        let (forward, backward) = if reversed {
-            (None, Some(range.rev()))
-        } else {
-            (Some(range), None)
-        };
-        forward
-            .into_iter()
-            .flatten()
-            .chain(backward.into_iter().flatten())
+        let Self {
+            start,
+            end,
+            reversed,
+            ..
+        } = *self;
+        (start..end).map(move |i| if reversed { start + end - 1 - i } else { i })
     }
 
     /// The page itself, its items copied out of `list`.

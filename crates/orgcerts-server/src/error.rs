@@ -195,7 +195,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let parts = self.parts();
         match &self {
-            // The request id is on the enclosing span; the client sees none of this.
+            // Logged with the request's id; the client sees none of this.
             Self::Domain(Domain::Storage(source)) => {
                 tracing::error!(request_id = %CurrentRequestId, error = %source, "storage failure");
             }

@@ -53,11 +53,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .metrics
         .observe_request(&route, method.as_str(), status.as_u16(), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    let status = status.as_u16();
-    if (500..600).contains(&status) {
-        tracing::error!(%request_id, %method, %path, status, latency_us, "request");
+    if status.is_server_error() {
+        tracing::error!(%request_id, %method, %path, status = status.as_u16(), latency_us, "request");
     } else {
-        tracing::info!(%request_id, %method, %path, status, latency_us, "request");
+        tracing::info!(%request_id, %method, %path, status = status.as_u16(), latency_us, "request");
     }
     response
 }

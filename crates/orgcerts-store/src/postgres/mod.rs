@@ -166,8 +166,6 @@ fn storage(message: &'static str) -> Failure {
     Failure::Domain(Error::Storage(StorageError::new(message)))
 }
 
-/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
-/// after when there is no cursor (before every row in that order).
 /// Where row `id` of `org` sits in `table`'s keyset order: its `(time, seq)` columns, whatever
 /// the row's state (a deleted, revoked or archived row keeps its place for a cursor naming it).
 async fn keyset_position(
@@ -186,6 +184,8 @@ async fn keyset_position(
     .await?)
 }
 
+/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
+/// after when there is no cursor (before every row in that order).
 fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
     match order {
         Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),

@@ -183,8 +183,6 @@ impl<T> SqlResult<T> for rusqlite::Result<T> {
     }
 }
 
-/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
-/// after when there is no cursor (before every row in that order).
 /// Where row `id` of `org` sits in `table`'s keyset order: its `(time, seq)` columns, whatever
 /// the row's state (a deleted, revoked or archived row keeps its place for a cursor naming it).
 fn keyset_position(
@@ -205,6 +203,8 @@ fn keyset_position(
     .sql()
 }
 
+/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
+/// after when there is no cursor (before every row in that order).
 fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
     match order {
         Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),
