@@ -60,6 +60,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// All organizations, oldest first.
     async fn list_organizations(&self) -> Result<Vec<Organization>>;
+    /// Whether any organization exists (at start-up: without reading them all).
+    async fn has_organizations(&self) -> Result<bool>;
     /// Adds a key to an existing organization (`OrganizationNotFound` otherwise).
     async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()>;
     /// One organization.

@@ -173,7 +173,7 @@ pub fn init_logging(format: LogFormat) -> std::io::Result<LogGuard> {
 /// Instances started together on one empty database race here; the store lets exactly one
 /// create it.
 pub async fn bootstrap(service: &Service, admin_key: Option<String>) -> anyhow::Result<()> {
-    if !service.list_organizations().await?.is_empty() {
+    if service.has_organizations().await? {
         return Ok(()); // the usual start: nothing to create, and the key is not looked at
     }
     let chosen = admin_key.is_some();

@@ -140,6 +140,10 @@ impl Service {
         self.store.list_organizations().await
     }
 
+    pub async fn has_organizations(&self) -> Result<bool> {
+        self.store.has_organizations().await
+    }
+
     /// One organization (the `owner` of its admin keys).
     pub async fn organization(&self, org: &OrganizationId) -> Result<Organization> {
         self.store

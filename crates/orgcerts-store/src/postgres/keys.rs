@@ -187,6 +187,14 @@ pub(super) async fn record_use(conn: &mut PgConnection, uses: &[(AdminKeyId, i64
     Ok(())
 }
 
+pub(super) async fn has_organizations(conn: &mut PgConnection) -> Attempt<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations)")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 pub(super) async fn list_organizations(conn: &mut PgConnection) -> Attempt<Vec<Organization>> {
     let rows: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT id, name, created_at FROM organizations ORDER BY created_at, seq")

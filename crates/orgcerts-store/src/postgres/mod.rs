@@ -246,6 +246,10 @@ impl Store for PostgresStore {
         run!(self, Mode::Read, |conn| keys::list_organizations(conn))
     }
 
+    async fn has_organizations(&self) -> Result<bool> {
+        run!(self, Mode::Read, |conn| keys::has_organizations(conn))
+    }
+
     async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()> {
         run!(self, Mode::Write, |conn| keys::insert_admin_key(
             conn, key, actor

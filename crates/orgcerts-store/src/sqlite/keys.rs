@@ -149,6 +149,13 @@ pub(super) fn record_use(conn: &Connection, uses: &[(AdminKeyId, i64)]) -> Resul
     Ok(())
 }
 
+pub(super) fn has_organizations(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM organizations)")
+        .sql()?
+        .query_row([], |row| row.get(0))
+        .sql()
+}
+
 pub(super) fn list_organizations(conn: &Connection) -> Result<Vec<Organization>> {
     conn.prepare_cached("SELECT id, name, created_at FROM organizations ORDER BY created_at, rowid")
         .sql()?

@@ -267,6 +267,10 @@ impl Store for SqliteStore {
         self.read(keys::list_organizations).await
     }
 
+    async fn has_organizations(&self) -> Result<bool> {
+        self.read(keys::has_organizations).await
+    }
+
     async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()> {
         let (key, actor) = (key.clone(), actor.clone());
         self.write(move |tx| keys::insert_admin_key(tx, &key, &actor))

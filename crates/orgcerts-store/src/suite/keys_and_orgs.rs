@@ -151,6 +151,10 @@ pub fn unsaved_org(name: &str) -> (Organization, orgcerts_core::model::AdminKey)
 /// Of many attempts at once to create the first organization, exactly one does; later ones,
 /// and any on a database that has an organization, create nothing.
 pub async fn first_organization_is_created_once(store: SharedStore) {
+    assert!(
+        !store.has_organizations().await.unwrap(),
+        "a fresh database"
+    );
     let mut attempts = tokio::task::JoinSet::new();
     for i in 0..8 {
         let store = store.clone();
@@ -166,6 +170,7 @@ pub async fn first_organization_is_created_once(store: SharedStore) {
     let created: Vec<Organization> = attempts.join_all().await.into_iter().flatten().collect();
     assert_eq!(created.len(), 1, "{created:?}");
     assert_eq!(store.list_organizations().await.unwrap(), created);
+    assert!(store.has_organizations().await.unwrap());
     // The winner's key works; nothing of the others was stored.
     let (org, key) = unsaved_org("late");
     assert!(!store.create_first_organization(&org, &key).await.unwrap());
