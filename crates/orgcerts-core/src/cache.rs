@@ -1,15 +1,25 @@
 //! The read cache: admin keys and whole certificate lists, kept in memory and trusted only
-//! while the store's change token is unchanged.
+//! while the value they were stamped with is unchanged.
 //!
-//! Guarantee: an answer served from the cache reflects every change this instance acknowledged
-//! before the request began, and every change another process (another instance on the same
-//! file, the operator's command line) committed more than the store's delay before it began
-//! (SQLite: 1 ms, `orgcerts_store::OTHER_PROCESS_DELAY`). The token is read before the data it
-//! stamps; a change after that read changes the token, so the entry is never served again; a
-//! change before it is in the data. Engines without a cheap change token (PostgreSQL) cache
-//! nothing: there every answer reflects every write acknowledged by any instance before the
-//! request began. The token is global to the database: any write but the key-use flush
-//! invalidates every entry, which costs one refetch per organization on its next request.
+//! SQLite: the stamp is the store's change token, global to the database file, read once per
+//! request ([`crate::Store::change_token`]). An answer served from the cache reflects every
+//! change this instance acknowledged before the request began, and every change another process
+//! (another instance on the same file, the operator's command line) committed more than the
+//! store's delay before it began (1 ms, `orgcerts_store::OTHER_PROCESS_DELAY`). Any write but
+//! the key-use flush invalidates every entry, which costs one refetch per organization on its
+//! next request. Admin keys are cached too.
+//!
+//! PostgreSQL: the stamp is the organization's change count, read in the same statement as the
+//! request's admin key ([`crate::Store::admin_key_for_request`]); the key itself is read on
+//! every request, never cached. An answer served from the cache reflects every change
+//! acknowledged by any instance before the request began, with no delay; a change invalidates
+//! its own organization's entries only.
+//!
+//! Why it holds, for both: the stamp is read after the request began and before the data it
+//! stamps. A change acknowledged before the request began changed the stamp before it was read,
+//! so an entry stamped before that change is not served; a change after the read changes the
+//! stamp, so an entry whose data might miss it, stamped with the older value, is never served
+//! again; a change between the stamp's read and the data's read is in the data.
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};

@@ -66,9 +66,10 @@ impl Actor {
 pub struct Principal {
     pub organization_id: OrganizationId,
     pub key_id: AdminKeyId,
-    /// The store's change token read while authenticating (`None` without a read cache).
-    /// Read after the request began, so reads made for this request may trust cache entries
-    /// stamped with it ([`crate::cache`]): one token read per request instead of one per read.
+    /// The store's change token (SQLite), or the organization's change count read with the key
+    /// (PostgreSQL), as of authentication; `None` without a read cache. Read after the request
+    /// began, so reads made for this request may trust cache entries stamped with it
+    /// ([`crate::cache`]): one token read per request instead of one per read.
     pub change_token: Option<u64>,
 }
 

@@ -32,7 +32,8 @@ pub trait Store: Send + Sync + 'static {
     /// a change this store acknowledged, within a short delay the engine states for another
     /// process's (another instance, the operator's command line). Writes nothing cached depends
     /// on (admin keys' `last_used_at`) may leave it as it is. `None` where the engine cannot tell
-    /// cheaply; then the service caches nothing.
+    /// cheaply; then the service caches no admin keys, and lists only where
+    /// [`Store::admin_key_for_request`] gives a change count.
     ///
     /// The service reads it *before* reading data it caches and keeps the data only while the
     /// token is unchanged (see [`crate::cache`] for the guarantee that gives).
@@ -80,6 +81,19 @@ pub trait Store: Send + Sync + 'static {
     async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()>;
     /// The key with this hash, revoked or not.
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>>;
+    /// [`Store::admin_key_by_hash`] for authenticating a request, with the organization's
+    /// change count read in the same statement where the engine keeps one (PostgreSQL): a value
+    /// that changes in the transaction of every change to the organization's certificates,
+    /// their activation and its projects, so that a request authenticated after a change was
+    /// acknowledged, by any instance, reads the count that change left. The service trusts
+    /// cached lists stamped with it ([`crate::cache`]). `None` where the engine keeps no count;
+    /// engines with a [`Store::change_token`] need none.
+    async fn admin_key_for_request(
+        &self,
+        hash: &KeyHash,
+    ) -> Result<Option<(AdminKey, Option<u64>)>> {
+        Ok(self.admin_key_by_hash(hash).await?.map(|key| (key, None)))
+    }
     /// An organization's keys, oldest first (`OrganizationNotFound` for an unknown organization).
     async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>>;
     /// Marks a key revoked at `actor.at`; revoking twice keeps the first time (and records

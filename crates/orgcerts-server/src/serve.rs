@@ -34,8 +34,9 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_certificates_per_org: u32,
 
-    /// Certificates the in-memory read cache may hold (SQLite only: it reflects every write
-    /// this server acknowledged, and other processes' commits within 1 ms). 0 turns it off.
+    /// Certificates the in-memory read cache may hold. It reflects every write this server
+    /// acknowledged; other processes' commits within 1 ms on SQLite, at once on PostgreSQL.
+    /// 0 turns it off.
     #[arg(long, env = "ORGCERTS_READ_CACHE_ITEMS", default_value_t = DEFAULT_READ_CACHE_ITEMS)]
     pub read_cache_items: u64,
 

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use orgcerts_core::model::{Actor, Scope};
+use orgcerts_core::ids::OrganizationId;
+use orgcerts_core::keys::KeyHash;
+use orgcerts_core::model::{Actor, ProjectUpdate, Scope};
 use orgcerts_core::page::Order;
 use orgcerts_core::{Error, Store};
 use orgcerts_store::suite::{
@@ -94,7 +96,7 @@ async fn concurrent_start_ups_migrate_once() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(applied, vec![(1, true), (2, true)]);
+    assert_eq!(applied, vec![(1, true), (2, true), (3, true)]);
     // Each of them works on the one schema.
     let org = new_org(&*stores[0]).await;
     for store in &stores {
@@ -311,7 +313,7 @@ async fn a_schema_from_a_newer_orgcerts_is_refused() {
             err,
             OpenError::PostgresSchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err:?}"
@@ -372,4 +374,102 @@ async fn instances_bootstrapping_together_create_one_organization() {
         assert_eq!(outcomes.iter().filter(|created| **created).count(), 1);
         assert_eq!(a.list_organizations().await.unwrap().len(), 1);
     }
+}
+
+/// The organization's change count as authentication reads it with `key`.
+async fn change_count(store: &dyn Store, key: &KeyHash) -> u64 {
+    let (_, count) = store.admin_key_for_request(key).await.unwrap().unwrap();
+    count.expect("PostgreSQL reads a change count with the key")
+}
+
+/// The first key of `org`'s hash.
+async fn first_key(store: &dyn Store, org: &OrganizationId) -> KeyHash {
+    store.list_admin_keys(org).await.unwrap()[0].hash
+}
+
+/// The read cache's stamp on PostgreSQL: every change to an organization's certificates,
+/// activations and projects moves its count in the change's own transaction, seen at once by
+/// another instance; refused changes, key use and other organizations' changes do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_count_moves_with_every_change_of_its_organization() {
+    let (a, b, schema) = two_instances().await;
+    let org = new_org(&*a).await;
+    let other_org = new_org(&*a).await;
+    let key = first_key(&*a, &org).await;
+    let other_key = first_key(&*a, &other_org).await;
+    let other_before = change_count(&*b, &other_key).await;
+
+    let mut last = change_count(&*b, &key).await;
+    let mut moved = |now: u64, what: &str| {
+        assert!(now > last, "{what}: {now} after {last}");
+        last = now;
+    };
+    let op = Actor::operator(T0);
+    let cert = insert_cert(&*a, &org, T0).await;
+    let just_cert = std::slice::from_ref(&cert.id);
+    moved(change_count(&*b, &key).await, "upload");
+    a.rename_certificate(&org, &cert.id, Some("renamed"), &op)
+        .await
+        .unwrap();
+    moved(change_count(&*b, &key).await, "rename");
+    a.set_certificates_active(&org, &Scope::Organization, just_cert, true, &op)
+        .await
+        .unwrap();
+    moved(change_count(&*b, &key).await, "activation");
+    let project = insert_project(&*a, &org, T0).await;
+    moved(change_count(&*b, &key).await, "project created");
+    let at_project = Scope::Project(project.clone());
+    a.set_certificates_active(&org, &at_project, just_cert, true, &op)
+        .await
+        .unwrap();
+    moved(change_count(&*b, &key).await, "project activation");
+    let rename = ProjectUpdate {
+        name: Some("renamed".into()),
+        ..ProjectUpdate::default()
+    };
+    a.update_project(&org, &project, &rename, &op)
+        .await
+        .unwrap();
+    moved(change_count(&*b, &key).await, "project renamed");
+    a.archive_project(&org, &project, &op).await.unwrap();
+    moved(change_count(&*b, &key).await, "project archived");
+    for scope in [Scope::Organization, at_project] {
+        a.set_certificates_active(&org, &scope, just_cert, false, &op)
+            .await
+            .unwrap();
+        moved(change_count(&*b, &key).await, "deactivation");
+    }
+    a.delete_certificate(&org, &cert.id, &op).await.unwrap();
+    moved(change_count(&*b, &key).await, "delete");
+
+    // Refused changes roll back with their transaction; key use is not a change.
+    let unchanged = last;
+    let unknown = insert_cert(&*b, &other_org, T0).await.id;
+    let refused = a
+        .set_certificates_active(&org, &Scope::Organization, &[unknown], true, &op)
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    let keys = a.list_admin_keys(&org).await.unwrap();
+    a.record_admin_key_use(&[(keys[0].id.clone(), T0 + 5)])
+        .await
+        .unwrap();
+    assert_eq!(change_count(&*b, &key).await, unchanged);
+    assert_eq!(
+        change_count(&*b, &other_key).await,
+        other_before + 1,
+        "the other organization counted its own upload only"
+    );
+
+    // A release that knows nothing of the count still writes audit entries: counted too.
+    let mut conn = sql(&schema).await;
+    sqlx::query(
+        "INSERT INTO audit_logs (id, organization_id, type, effective_at, payload) \
+         VALUES ('audit_log-older-release', $1, 'certificate.created', $2, '{}')",
+    )
+    .bind(org.as_str())
+    .bind(T0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(change_count(&*b, &key).await, unchanged + 1);
 }

@@ -32,12 +32,20 @@ impl Service {
         }
         let principal = match found {
             Some(principal) => principal,
-            None => match self.store.admin_key_by_hash(&hash).await? {
-                Some(stored) if stored.is_usable(now) && stored.hash.matches(&hash) => {
+            None => match self.store.admin_key_for_request(&hash).await? {
+                Some((stored, change_count))
+                    if stored.is_usable(now) && stored.hash.matches(&hash) =>
+                {
+                    // The store's token where it has one; otherwise the organization's change
+                    // count read with the key (PostgreSQL), when there is a cache to use it.
+                    let change_token = match cached {
+                        Some((_, token)) => Some(token),
+                        None => change_count.filter(|_| self.cache.is_some()),
+                    };
                     let principal = Principal {
                         organization_id: stored.organization_id,
                         key_id: stored.id,
-                        change_token: cached.map(|(_, token)| token),
+                        change_token,
                     };
                     if let Some((cache, token)) = cached {
                         cache.remember_principal(

@@ -282,6 +282,15 @@ impl Store for PostgresStore {
         run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))
     }
 
+    async fn admin_key_for_request(
+        &self,
+        hash: &KeyHash,
+    ) -> Result<Option<(AdminKey, Option<u64>)>> {
+        run!(self, Mode::Read, |conn| keys::admin_key_for_request(
+            conn, hash
+        ))
+    }
+
     async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
         run!(self, Mode::Read, |conn| keys::list_admin_keys(conn, org))
     }

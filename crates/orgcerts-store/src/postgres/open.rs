@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "admin_keys_and_audit_logs",
         include_str!("../../migrations/postgres/0002_admin_keys_and_audit_logs.sql"),
     ),
+    (
+        3,
+        "organization_change_count",
+        include_str!("../../migrations/postgres/0003_organization_change_count.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
