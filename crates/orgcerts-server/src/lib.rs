@@ -9,6 +9,7 @@ mod extract;
 pub mod handlers;
 mod json;
 pub mod listener;
+mod logformat;
 mod logwriter;
 mod metrics;
 mod middleware;
