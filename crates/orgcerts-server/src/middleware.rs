@@ -17,8 +17,8 @@ use crate::ratelimit::RateLimitSlot;
 
 /// Stamps every response with `x-request-id`, `openai-processing-ms`, the admin key's
 /// `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false` (the
-/// official SDKs otherwise retry a 409); counts it in the metrics; logs one line per request
-/// inside a span that carries the request id.
+/// official SDKs otherwise retry a 409); counts it in the metrics; logs one line per request,
+/// with its request id, which lines logged while serving it also carry ([`CurrentRequestId`]).
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = format!("req_{:032x}", rand::random::<u128>());
