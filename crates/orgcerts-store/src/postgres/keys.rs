@@ -14,9 +14,6 @@ use super::{keyset, keyset_position, overfetch, storage};
 const KEY_COLUMNS: &str = "id, organization_id, name, key_hash, redacted_value, created_at, \
      revoked_at, expires_at, last_used_at";
 
-/// How many columns `KEY_COLUMNS` names (and `KeyRow` holds).
-const KEY_COLUMN_COUNT: usize = 9;
-
 type KeyRow = (
     String,
     String,
@@ -239,40 +236,28 @@ pub(super) async fn insert_admin_key(
     super::audit::record(conn, &audit::admin_key_created(actor, key)).await
 }
 
+/// The key with this hash, revoked or not, and its organization's `change_count`, in one
+/// statement (one round trip per authenticated request).
 pub(super) async fn admin_key_by_hash(
     conn: &mut PgConnection,
     hash: &KeyHash,
-) -> Attempt<Option<AdminKey>> {
-    let row: Option<KeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM admin_keys WHERE key_hash = $1"
-    )))
-    .bind(hash.0.as_slice())
-    .fetch_optional(conn)
-    .await?;
-    row.map(key_from_row).transpose()
-}
-
-/// The key with this hash and its organization's `change_count`, in one statement (one round
-/// trip per authenticated request).
-pub(super) async fn admin_key_for_request(
-    conn: &mut PgConnection,
-    hash: &KeyHash,
-) -> Attempt<Option<(AdminKey, Option<u64>)>> {
+) -> Attempt<Option<(AdminKey, u64)>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {KEY_COLUMNS}, \
                 (SELECT change_count FROM organizations o WHERE o.id = k.organization_id) \
+                    AS change_count \
          FROM admin_keys k WHERE key_hash = $1"
     )))
     .bind(hash.0.as_slice())
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    // The key's columns come first, in the order `KeyRow` reads them; the count after them.
+    // `KeyRow` reads the key's columns by position: they come first.
     let key = key_from_row(KeyRow::from_row(&row)?)?;
-    let count: i64 = row.try_get(KEY_COLUMN_COUNT)?;
+    let count: i64 = row.try_get("change_count")?;
     let count =
         u64::try_from(count).map_err(|_| storage("an organization's change_count is negative"))?;
-    Ok(Some((key, Some(count))))
+    Ok(Some((key, count)))
 }
 
 pub(super) async fn list_admin_keys(

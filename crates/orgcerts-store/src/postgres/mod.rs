@@ -279,16 +279,16 @@ impl Store for PostgresStore {
     }
 
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {
-        run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))
+        let found = run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))?;
+        Ok(found.map(|(key, _)| key))
     }
 
     async fn admin_key_for_request(
         &self,
         hash: &KeyHash,
     ) -> Result<Option<(AdminKey, Option<u64>)>> {
-        run!(self, Mode::Read, |conn| keys::admin_key_for_request(
-            conn, hash
-        ))
+        let found = run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))?;
+        Ok(found.map(|(key, count)| (key, Some(count))))
     }
 
     async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
