@@ -18,10 +18,13 @@
 //!
 //! The same connection also writes `last_used_at` of admin keys ([`ChangeWatch::write_quietly`]):
 //! nothing cached depends on it, and a connection's own commits do not change its
-//! `data_version`, so the server's periodic flush of key use does not empty the cache.
+//! `data_version`, so the server's periodic flush of key use does not empty the cache. While
+//! such a write holds the database's write lock, no other connection can commit, so the
+//! `data_version` it asked after taking the lock stays current until it commits: tokens are
+//! vouched for all along, and requests keep using the cache during the flush.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
 use orgcerts_core::Result;
@@ -42,8 +45,25 @@ pub(super) struct ChangeWatch {
     /// [`OTHER_PROCESS_DELAY`] in nanoseconds, unless a test set another.
     delay: AtomicU64,
     origin: Instant,
+    /// What the holder of `watcher` is doing ([`Holder`]), for `token` when it cannot lock.
+    holder: AtomicU8,
     watcher: Mutex<Watcher>,
 }
+
+/// The states of [`ChangeWatch::holder`].
+struct Holder;
+
+impl Holder {
+    /// Nobody, or a quiet write that is waiting for the write lock or committing.
+    const OTHER: u8 = 0;
+    /// A `data_version` check: a statement's time.
+    const CHECKING: u8 = 1;
+    /// A quiet write holding the database's write lock, after checking `data_version`.
+    const WRITING: u8 = 2;
+}
+
+/// How many times `token` looks again while another thread checks `data_version`.
+const SPINS: u32 = 1000;
 
 struct Watcher {
     conn: Connection,
@@ -68,6 +88,7 @@ impl ChangeWatch {
             checked_at: AtomicU64::new(0),
             delay: AtomicU64::new(nanos(OTHER_PROCESS_DELAY)),
             origin: Instant::now(),
+            holder: AtomicU8::new(Holder::OTHER),
             watcher: Mutex::new(Watcher { conn, seen }),
         })
     }
@@ -86,26 +107,52 @@ impl ChangeWatch {
     }
 
     /// The current token; `None` when no token can be vouched for right now: `data_version`
-    /// cannot be read, or the watching connection is busy (another thread's check, or the
-    /// key-use flush waiting for its commit). Then the request reads the store, uncached,
-    /// rather than waiting: this is called on the async workers.
+    /// cannot be read, or the watching connection is busy with a quiet write that does not
+    /// hold the write lock (waiting for it, or committing). Then the request reads the store,
+    /// uncached, rather than waiting: this is called on the async workers. Another thread's
+    /// check (one statement) is waited for.
     pub(super) fn token(&self) -> Option<u64> {
         let now = self.now();
-        if !self.is_fresh(now) {
-            let mut watcher = self.watcher.try_lock().ok()?;
-            // Another thread may have checked between this one's look and its lock.
-            if !self.is_fresh(now) {
-                let started = self.now();
-                let version = data_version(&watcher.conn).ok()?;
-                if version != watcher.seen {
-                    watcher.seen = version;
-                    self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut spins = 0;
+        while !self.is_fresh(now) {
+            match self.watcher.try_lock() {
+                Ok(mut watcher) => {
+                    // Another thread may have checked between this one's look and its lock.
+                    if !self.is_fresh(now) {
+                        self.holder.store(Holder::CHECKING, Ordering::Release);
+                        let Watcher { conn, seen } = &mut *watcher;
+                        let checked = self.check(conn, seen);
+                        self.holder.store(Holder::OTHER, Ordering::Release);
+                        checked.ok()?;
+                    }
+                    break;
                 }
-                // Published after the epoch, so whoever sees this check sees its bump.
-                self.checked_at.fetch_max(started, Ordering::AcqRel);
+                Err(TryLockError::WouldBlock) => match self.holder.load(Ordering::Acquire) {
+                    // Took the write lock, then checked: nothing can have committed since.
+                    Holder::WRITING => break,
+                    Holder::CHECKING if spins < SPINS => {
+                        spins += 1;
+                        std::hint::spin_loop();
+                    }
+                    _ => return None,
+                },
+                Err(TryLockError::Poisoned(_)) => return None,
             }
         }
         Some(self.epoch.load(Ordering::Acquire))
+    }
+
+    /// Asks `data_version` and moves the epoch if it changed, then marks the check done.
+    fn check(&self, conn: &Connection, seen: &mut i64) -> rusqlite::Result<()> {
+        let started = self.now();
+        let version = data_version(conn)?;
+        if version != *seen {
+            *seen = version;
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        // Published after the epoch, so whoever sees this check sees its bump.
+        self.checked_at.fetch_max(started, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Called by the writer after each commit (and after a failed one, which may still have
@@ -121,12 +168,97 @@ impl ChangeWatch {
             .watcher
             .lock()
             .map_err(|_| storage("the SQLite watcher mutex is poisoned"))?;
-        let tx = watcher
-            .conn
+        let Watcher { conn, seen } = &mut *watcher;
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sql()?;
-        let out = f(&tx)?;
+        // The transaction's snapshot is the newest (it holds the write lock), so this check
+        // sees every commit made before it; none can be made until this one ends.
+        self.check(&tx, seen).sql()?;
+        self.holder.store(Holder::WRITING, Ordering::Release);
+        let out = f(&tx);
+        // Before the commit releases the lock.
+        self.holder.store(Holder::OTHER, Ordering::Release);
+        let out = out?;
         tx.commit().sql()?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in WAL mode with one table, a watch on it that checks on every call, and
+    /// another connection to it (another process, as far as the watch can tell).
+    fn setup() -> (tempfile::TempDir, ChangeWatch, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let other = Connection::open(&path).unwrap();
+        other
+            .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+            .unwrap();
+        other.execute("CREATE TABLE t (x INTEGER)", []).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        let watch = ChangeWatch::new(conn).unwrap();
+        watch.set_delay(Duration::ZERO);
+        (dir, watch, other)
+    }
+
+    fn insert(conn: &Connection) {
+        conn.execute("INSERT INTO t VALUES (1)", []).unwrap();
+    }
+
+    #[test]
+    fn a_quiet_write_vouches_for_the_token_while_it_holds_the_write_lock() {
+        let (_dir, watch, other) = setup();
+        let before = watch.token().unwrap();
+        insert(&other);
+        let during = watch
+            .write_quietly(|tx| {
+                insert(tx);
+                Ok(watch.token())
+            })
+            .unwrap();
+        let during = during.expect("vouched for while the write lock is held");
+        assert_ne!(
+            during, before,
+            "the quiet write's check saw the commit made before it"
+        );
+        assert_eq!(
+            watch.token(),
+            Some(during),
+            "its own commit changes nothing"
+        );
+        insert(&other);
+        assert_ne!(watch.token(), Some(during), "later commits still show");
+    }
+
+    #[test]
+    fn a_quiet_write_waiting_for_the_write_lock_vouches_for_nothing() {
+        let (_dir, watch, other) = setup();
+        let before = watch.token().unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                watch.write_quietly(|tx| {
+                    insert(tx);
+                    Ok(())
+                })
+            });
+            // The quiet write has the watching connection and waits for the write lock, which
+            // the other connection holds and may commit under at any moment.
+            while watch.holder.load(Ordering::Acquire) == Holder::OTHER
+                && watch.watcher.try_lock().is_ok()
+            {
+                std::thread::yield_now();
+            }
+            assert_eq!(watch.token(), None);
+            insert(&other);
+            other.execute_batch("COMMIT").unwrap();
+            writer.join().unwrap().unwrap();
+        });
+        assert_ne!(watch.token(), Some(before), "the other commit shows");
     }
 }
