@@ -21,8 +21,7 @@
 //! stamp, so an entry whose data might miss it, stamped with the older value, is never served
 //! again; a change between the stamp's read and the data's read is in the data.
 
-use std::any::Any;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -37,32 +36,78 @@ pub const MAX_CACHED_LIST: u32 = 1000;
 
 type ListKey = (OrganizationId, Scope);
 
-/// A whole list of one scope in creation order, with an encoding of its items that the caller
-/// makes on first use and keeps with it (the server's JSON, so that a page served from the
-/// cache copies bytes instead of encoding records).
+/// Strings stored end to end in one buffer: a list's ids, or its items' encodings. Two
+/// allocations for a whole list instead of one per string, read in order by a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Strings {
+    text: Box<str>,
+    ends: Box<[u32]>,
+}
+
+impl Strings {
+    /// Joins `strings`; `None` if they add up to 4 GiB or more.
+    pub fn join<S: AsRef<str>>(strings: impl IntoIterator<Item = S>) -> Option<Self> {
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for s in strings {
+            text.push_str(s.as_ref());
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        Some(Self {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`th string. Panics if `i >= len()`, like indexing.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// Where `s` is, if it is there.
+    pub fn position(&self, s: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.get(i) == s)
+    }
+}
+
+/// How the caller encodes a whole list's items, each on its own (the server's JSON): done
+/// once, when the list is read into the cache; the records are then dropped, so a cached
+/// certificate costs its encoding and its id. `None` keeps the records.
+pub type ListEncoder = fn(&[ScopedCertificate]) -> Option<Strings>;
+
+/// A whole list of one scope in creation order: its ids, and its items encoded by the
+/// [`ListEncoder`] of the call that read it, or as records when there was none or it failed.
 pub struct CachedList {
-    pub items: Vec<ScopedCertificate>,
-    encoded: OnceLock<Box<dyn Any + Send + Sync>>,
+    ids: Strings,
+    items: CachedItems,
+}
+
+enum CachedItems {
+    Encoded(ListEncoder, Strings),
+    Records(Vec<ScopedCertificate>),
 }
 
 impl CachedList {
-    pub fn new(items: Vec<ScopedCertificate>) -> Self {
-        Self {
-            items,
-            encoded: OnceLock::new(),
-        }
-    }
-
-    /// The items as `encode` encodes them, made by the first call and kept while the list is.
-    /// `None` when the list was first encoded as another type (a caller must use one type per
-    /// kind of encoding; the list is then encoded anew by whoever asks for another).
-    pub fn encoded<E: Any + Send + Sync>(
-        &self,
-        encode: impl FnOnce(&[ScopedCertificate]) -> E,
-    ) -> Option<&E> {
-        self.encoded
-            .get_or_init(|| Box::new(encode(&self.items)))
-            .downcast_ref()
+    /// The list of `items`, encoded by `encoder` if there is one and it succeeds. `None` if
+    /// the ids cannot be held (4 GiB of them).
+    pub fn new(items: Vec<ScopedCertificate>, encoder: Option<ListEncoder>) -> Option<Self> {
+        let ids = Strings::join(items.iter().map(|c| c.certificate.id.as_str()))?;
+        let items = match encoder.and_then(|encode| Some((encode, encode(&items)?))) {
+            Some((encode, encoded)) if encoded.len() == items.len() => {
+                CachedItems::Encoded(encode, encoded)
+            }
+            _ => CachedItems::Records(items),
+        };
+        Some(Self { ids, items })
     }
 }
 
@@ -75,10 +120,7 @@ struct ListWeighter;
 
 impl Weighter<ListKey, (u64, CachedEntry)> for ListWeighter {
     fn weight(&self, _: &ListKey, value: &(u64, CachedEntry)) -> u64 {
-        value
-            .1
-            .as_ref()
-            .map_or(1, |list| list.items.len() as u64 + 1)
+        value.1.as_ref().map_or(1, |list| list.ids.len() as u64 + 1)
     }
 }
 
@@ -90,7 +132,8 @@ pub struct ReadCache {
 }
 
 impl ReadCache {
-    /// A cache holding up to about `items` certificates (and as many admin keys); `None` for 0.
+    /// A cache holding up to about `items` certificates (and a tenth as many admin keys);
+    /// `None` for 0.
     pub fn new(items: u64) -> Option<Self> {
         if items == 0 {
             return None;
@@ -169,29 +212,29 @@ impl Window {
     }
 }
 
-/// The window of a whole list held in creation order that the store would return for `page`;
-/// `None` when `after` is not in the list (a deleted or unknown id: the store decides).
-pub fn window_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Window> {
+/// The window of a whole list held in creation order (`ids`) that the store would return for
+/// `page`; `None` when `after` is not in the list (a deleted or unknown id: the store decides).
+pub fn window_of(ids: &Strings, page: &PageRequest) -> Option<Window> {
     let limit = page.limit as usize;
-    let position = |id: &str| list.iter().position(|c| c.certificate.id.as_str() == id);
+    let len = ids.len();
     Some(match page.order {
         Order::Asc => {
             let start = match &page.after {
-                Some(after) => position(after)? + 1,
+                Some(after) => ids.position(after)? + 1,
                 None => 0,
             };
-            let end = (start + limit).min(list.len());
+            let end = (start + limit).min(len);
             Window {
                 start,
                 end,
                 reversed: false,
-                has_more: end < list.len(),
+                has_more: end < len,
             }
         }
         Order::Desc => {
             let end = match &page.after {
-                Some(after) => position(after)?,
-                None => list.len(),
+                Some(after) => ids.position(after)?,
+                None => len,
             };
             let start = end.saturating_sub(limit);
             Window {
@@ -204,23 +247,69 @@ pub fn window_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Windo
     })
 }
 
-/// A page of certificates: read from the store, or a window of a cached whole list (whose
-/// items the caller may take from the list's encoding).
+/// A page of certificates: records (read from the store, or copied out of a cached list
+/// kept as records), or a window of a cached list whose items the caller's encoder encoded.
 pub enum CertificatePage {
-    Read(Page<ScopedCertificate>),
-    Cached {
-        list: Arc<CachedList>,
-        window: Window,
-    },
+    Records(Page<ScopedCertificate>),
+    Encoded(EncodedPage),
 }
 
-impl CertificatePage {
-    /// The page with its items, copied out of the cache if it came from there.
-    pub fn into_page(self) -> Page<ScopedCertificate> {
-        match self {
-            Self::Read(page) => page,
-            Self::Cached { list, window } => window.page(&list.items),
+/// A page served from a cached list's encodings: each item's encoding, and the ids around it.
+pub struct EncodedPage {
+    list: Arc<CachedList>,
+    window: Window,
+}
+
+impl EncodedPage {
+    /// The encodings of the page's items, in the page's order.
+    pub fn items(&self) -> impl Iterator<Item = &str> {
+        let encoded = match &self.list.items {
+            CachedItems::Encoded(_, encoded) => Some(encoded),
+            CachedItems::Records(_) => None,
+        };
+        encoded
+            .into_iter()
+            .flat_map(|encoded| self.window.positions().map(|i| encoded.get(i)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.window.end - self.window.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn first_id(&self) -> Option<&str> {
+        self.window.positions().next().map(|i| self.list.ids.get(i))
+    }
+
+    pub fn last_id(&self) -> Option<&str> {
+        self.window.positions().last().map(|i| self.list.ids.get(i))
+    }
+
+    pub fn has_more(&self) -> bool {
+        self.window.has_more
+    }
+}
+
+/// The page of a cached list that `page` asks for: its encodings when they were made by
+/// `encoder`, else its records; `None` when the list cannot answer (see [`window_of`]), or
+/// when it was encoded by another encoder than the caller's.
+pub(crate) fn page_of(
+    list: Arc<CachedList>,
+    page: &PageRequest,
+    encoder: Option<ListEncoder>,
+) -> Option<CertificatePage> {
+    let window = window_of(&list.ids, page)?;
+    match &list.items {
+        CachedItems::Records(records) => Some(CertificatePage::Records(window.page(records))),
+        CachedItems::Encoded(made_by, _)
+            if encoder.is_some_and(|encoder| std::ptr::fn_addr_eq(*made_by, encoder)) =>
+        {
+            Some(CertificatePage::Encoded(EncodedPage { list, window }))
         }
+        CachedItems::Encoded(..) => None,
     }
 }
 
@@ -231,7 +320,8 @@ mod tests {
     use crate::model::CertificateRecord;
 
     fn page_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Page<ScopedCertificate>> {
-        window_of(list, page).map(|window| window.page(list))
+        let ids = Strings::join(list.iter().map(|c| c.certificate.id.as_str())).unwrap();
+        window_of(&ids, page).map(|window| window.page(list))
     }
 
     fn list(n: usize) -> Vec<ScopedCertificate> {
@@ -306,34 +396,64 @@ mod tests {
     fn entries_stamped_with_another_token_are_not_served() {
         let cache = ReadCache::new(100).unwrap();
         let org = OrganizationId::generate();
-        cache.remember_list(
-            &org,
-            &Scope::Organization,
-            7,
-            Some(Arc::new(CachedList::new(list(2)))),
-        );
+        let cached = CachedList::new(list(2), None).map(Arc::new);
+        cache.remember_list(&org, &Scope::Organization, 7, cached);
         assert!(cache.list(&org, &Scope::Organization, 7).is_some());
         assert!(cache.list(&org, &Scope::Organization, 8).is_none());
         assert!(ReadCache::new(0).is_none());
     }
 
     #[test]
-    fn an_encoding_is_made_once_and_kept_with_its_list() {
-        let cached = CachedList::new(list(3));
-        let mut calls = 0;
-        let first = cached
-            .encoded(|items| {
-                calls += 1;
-                items.len()
-            })
-            .copied();
-        let again = cached
-            .encoded(|_| {
-                calls += 1;
-                0usize
-            })
-            .copied();
-        assert_eq!((first, again, calls), (Some(3), Some(3), 1));
-        assert!(cached.encoded(|_| "another type").is_none());
+    fn strings_are_held_end_to_end() {
+        let strings = Strings::join(["ab", "", "cde"]).unwrap();
+        assert_eq!(strings.len(), 3);
+        assert_eq!(
+            (strings.get(0), strings.get(1), strings.get(2)),
+            ("ab", "", "cde")
+        );
+        assert_eq!(strings.position("cde"), Some(2));
+        assert_eq!(strings.position("abc"), None);
+        assert!(Strings::join(Vec::<&str>::new()).unwrap().is_empty());
+    }
+
+    fn names_encoder(items: &[ScopedCertificate]) -> Option<Strings> {
+        Strings::join(items.iter().map(|c| c.certificate.name.clone().unwrap()))
+    }
+
+    fn failing_encoder(_: &[ScopedCertificate]) -> Option<Strings> {
+        None
+    }
+
+    #[test]
+    fn an_encoded_list_serves_its_encodings_to_its_encoder_only() {
+        let items = list(5);
+        let cached = Arc::new(CachedList::new(items.clone(), Some(names_encoder)).unwrap());
+        let request = req(2, Some(&items[3]), Order::Desc);
+        let Some(CertificatePage::Encoded(page)) =
+            super::page_of(Arc::clone(&cached), &request, Some(names_encoder))
+        else {
+            panic!("served from the encodings");
+        };
+        assert_eq!(page.items().collect::<Vec<_>>(), ["c2", "c1"]);
+        assert_eq!(page.first_id(), Some(items[2].certificate.id.as_str()));
+        assert_eq!(page.last_id(), Some(items[1].certificate.id.as_str()));
+        assert!(page.has_more());
+        // Another encoder's caller, or one with none, is left to the store.
+        assert!(super::page_of(Arc::clone(&cached), &request, Some(failing_encoder)).is_none());
+        assert!(super::page_of(cached, &request, None).is_none());
+    }
+
+    #[test]
+    fn a_list_that_cannot_be_encoded_keeps_its_records() {
+        let items = list(3);
+        let cached = Arc::new(CachedList::new(items.clone(), Some(failing_encoder)).unwrap());
+        let request = req(2, None, Order::Asc);
+        let Some(CertificatePage::Records(page)) =
+            super::page_of(cached, &request, Some(failing_encoder))
+        else {
+            panic!("served from the records");
+        };
+        assert_eq!(names(&page), ["c0", "c1"]);
+        assert!(page.has_more);
     }
 }

@@ -189,7 +189,8 @@ async fn pages_served_from_the_cache_are_the_bytes_the_store_path_sends() {
                 .bearer_auth(&server.key)
                 .send()
         };
-        // Twice from the cached server: the first page encodes the list, the second copies.
+        // Twice from the cached server: the first reads the list into the cache (encoding its
+        // items), the second is served from the encodings.
         let first = body(&cached).await.unwrap().bytes().await.unwrap();
         let again = body(&cached).await.unwrap().bytes().await.unwrap();
         let read = body(&uncached).await.unwrap().bytes().await.unwrap();

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{MAX_TOGGLE_IDS, Service, actor, check_name, parse_certificate_id, parse_project_id};
 use crate::anchor;
-use crate::cache::{CachedList, CertificatePage, MAX_CACHED_LIST, window_of};
+use crate::cache::{CachedList, CertificatePage, ListEncoder, MAX_CACHED_LIST, page_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId};
 use crate::model::{CertificateRecord, NewCertificate, Principal, Scope, ScopedCertificate};
 use crate::page::{Order, PageRequest};
@@ -90,11 +90,14 @@ impl Service {
 
     /// `listOrganizationCertificates` and `listProjectCertificates`, for `principal`'s
     /// organization, trusting the cache as of the change token read when it was authenticated.
+    /// `encoder` encodes a list read into the cache (the server's JSON): pages served from it
+    /// are then its encodings. One scope must always be listed with the same encoder.
     pub async fn list_certificates(
         &self,
         principal: &Principal,
         scope: &Scope,
         page: &PageRequest,
+        encoder: Option<ListEncoder>,
     ) -> Result<CertificatePage> {
         let org = &principal.organization_id;
         let cached = match (self.cache.as_deref(), principal.change_token) {
@@ -111,18 +114,20 @@ impl Service {
                     order: Order::Asc,
                 };
                 let fetched = self.store.list_certificates(org, scope, &whole).await?;
-                let list = (!fetched.has_more).then(|| Arc::new(CachedList::new(fetched.items)));
+                let list = if fetched.has_more {
+                    None
+                } else {
+                    CachedList::new(fetched.items, encoder).map(Arc::new)
+                };
                 cache.remember_list(org, scope, token, list.clone());
                 list
             };
-            if let Some(list) = list
-                && let Some(window) = window_of(&list.items, page)
-            {
-                return Ok(CertificatePage::Cached { list, window });
+            if let Some(page) = list.and_then(|list| page_of(list, page, encoder)) {
+                return Ok(page);
             }
         }
         let page = self.store.list_certificates(org, scope, page).await?;
-        Ok(CertificatePage::Read(page))
+        Ok(CertificatePage::Records(page))
     }
 
     /// The four activation / deactivation operations.

@@ -28,7 +28,8 @@ pub const DEFAULT_MAX_CERTIFICATES_PER_ORG: u32 = 50;
 /// The longest lifetime of an admin key created over the API (`expires_in_seconds`).
 pub const MAX_KEY_LIFETIME_SECS: i64 = 31_536_000;
 
-/// The default size of the read cache, in certificates.
+/// The default size of the read cache, in certificates (about 250 bytes each when the server
+/// encodes them, [`crate::cache::ListEncoder`]).
 pub const DEFAULT_READ_CACHE_ITEMS: u64 = 1_000_000;
 
 /// Operator settings the rules depend on.

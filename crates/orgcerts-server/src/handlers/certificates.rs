@@ -1,21 +1,17 @@
 //! The ten Certificates operations of `openai-certificates.openapi.yaml`.
 
-use std::marker::PhantomData;
-
-use crate::json::Json;
+use crate::json::{self, Json};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use orgcerts_api::{
-    Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject, ListObject,
-    ListResponse, ModifyCertificateRequest, OrganizationCertificate,
-    OrganizationProjectCertificate, ToggleCertificatesRequest, ToggleCertificatesResponse,
-    ToggleObject, UploadCertificateRequest,
+    Certificate, DeleteCertificateResponse, DeleteCertificateResponseObject,
+    ModifyCertificateRequest, OrganizationCertificate, OrganizationProjectCertificate,
+    ToggleCertificatesRequest, ToggleCertificatesResponse, ToggleObject, UploadCertificateRequest,
 };
-use orgcerts_core::cache::CertificatePage;
+use orgcerts_core::cache::{CertificatePage, ListEncoder, Strings};
 use orgcerts_core::model::{Scope, ScopedCertificate};
 use orgcerts_core::{Service, echo};
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use super::page_request;
 use crate::AppState;
@@ -25,42 +21,40 @@ use crate::extract::{Authenticated, JsonBody, PathId, QueryParams};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// A cached list's items as JSON, encoded by the first page served from it and copied into
-/// every later one. `W` keeps the organization and project encodings apart; `None` when an
-/// item could not be encoded (then every page is encoded anew, and fails like any other).
-struct EncodedItems<W>(Option<Vec<Box<RawValue>>>, PhantomData<fn() -> W>);
-
 /// A certificate page as its wire list (`ListCertificatesResponse`,
-/// `ListProjectCertificatesResponse`): items read from the store are converted and encoded;
-/// a window of a cached list is made of the list's encoded items, the same bytes.
-fn certificate_list<W: Serialize + 'static>(
+/// `ListProjectCertificatesResponse`): records are converted and encoded; a page of a cached
+/// list is made of the encodings its encoder made when the list was read, the same bytes.
+fn certificate_list<W: Serialize>(
     page: CertificatePage,
     item: fn(ScopedCertificate) -> W,
     id: fn(&W) -> &str,
 ) -> Response {
-    if let CertificatePage::Cached { list, window } = &page {
-        let encoded = list.encoded(|items| {
-            let encode = |c: &ScopedCertificate| serde_json::value::to_raw_value(&item(c.clone()));
-            EncodedItems::<W>(
-                items.iter().map(encode).collect::<Result<_, _>>().ok(),
-                PhantomData,
-            )
-        });
-        if let Some(EncodedItems(Some(encoded), _)) = encoded {
-            let id_at = |i: usize| list.items[i].certificate.id.as_str().to_owned();
-            let data: Vec<&RawValue> = window.positions().map(|i| &*encoded[i]).collect();
-            return Json(ListResponse {
-                object: ListObject::List,
-                data,
-                first_id: window.positions().next().map(id_at),
-                last_id: window.positions().last().map(id_at),
-                has_more: window.has_more,
-            })
-            .into_response();
-        }
+    match page {
+        CertificatePage::Encoded(page) => json::encoded_list(
+            page.items(),
+            page.first_id(),
+            page.last_id(),
+            page.has_more(),
+        ),
+        CertificatePage::Records(page) => Json(convert::list(page, item, id)).into_response(),
     }
-    Json(convert::list(page.into_page(), item, id)).into_response()
 }
+
+/// Each item as `item` makes it, encoded as JSON: the [`ListEncoder`] of a scope's lists.
+fn encode_each<W: Serialize>(
+    items: &[ScopedCertificate],
+    item: fn(ScopedCertificate) -> W,
+) -> Option<Strings> {
+    let encoded = items
+        .iter()
+        .map(|c| serde_json::to_string(&item(c.clone())).ok())
+        .collect::<Option<Vec<_>>>()?;
+    Strings::join(encoded)
+}
+
+const ORGANIZATION_ITEMS: ListEncoder =
+    |items| encode_each(items, convert::organization_certificate);
+const PROJECT_ITEMS: ListEncoder = |items| encode_each(items, convert::project_certificate);
 
 /// `GET /organization/certificates`
 pub async fn list_organization_certificates(
@@ -71,7 +65,12 @@ pub async fn list_organization_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(&principal, &Scope::Organization, &page)
+        .list_certificates(
+            &principal,
+            &Scope::Organization,
+            &page,
+            Some(ORGANIZATION_ITEMS),
+        )
         .await?;
     Ok(certificate_list(
         page,
@@ -238,7 +237,7 @@ pub async fn list_project_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(&principal, &scope, &page)
+        .list_certificates(&principal, &scope, &page, Some(PROJECT_ITEMS))
         .await?;
     Ok(certificate_list(page, convert::project_certificate, |c| {
         &c.id
