@@ -30,7 +30,7 @@ pub const MAX_KEY_LIFETIME_SECS: i64 = 31_536_000;
 
 /// The default size of the read cache, in certificates (about 250 bytes each when the server
 /// encodes them, [`crate::cache::ListEncoder`]).
-pub const DEFAULT_READ_CACHE_ITEMS: u64 = 1_000_000;
+pub const DEFAULT_READ_CACHE_ITEMS: u64 = 2_000_000;
 
 /// Operator settings the rules depend on.
 #[derive(Debug, Clone)]
