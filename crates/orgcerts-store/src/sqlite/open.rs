@@ -200,4 +200,26 @@ mod tests {
     fn migrations_are_valid() {
         Migrations::from_slice(MIGRATIONS).validate().unwrap();
     }
+
+    /// The build settings of `.cargo/config.toml` reached the bundled SQLite: without them,
+    /// reader connections queue on global mutexes (memory statistics, a shared page cache).
+    #[test]
+    fn sqlite_is_built_without_global_allocation_mutexes() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
 }
