@@ -272,14 +272,6 @@ impl EncodedPage {
             .flat_map(|encoded| self.window.positions().map(|i| encoded.get(i)))
     }
 
-    pub fn len(&self) -> usize {
-        self.window.end - self.window.start
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn first_id(&self) -> Option<&str> {
         self.window.positions().next().map(|i| self.list.ids.get(i))
     }
