@@ -483,6 +483,29 @@ mod tests {
         assert_eq!(synchronous(&served), 2, "FULL again for serving");
     }
 
+    /// A list statement is compiled once per connection, not again each time its values are
+    /// bound (SQLite recompiles statements whose plan depended on a bound `LIMIT`, unless the
+    /// connection has the query planner stability guarantee).
+    #[test]
+    fn list_statements_are_not_recompiled_when_bound() {
+        let store = SqliteStore::open_temporary().unwrap();
+        let conn = store.readers.get().unwrap();
+        let org = OrganizationId::generate();
+        for limit in [20, 20, 7, 1000] {
+            let page = PageRequest {
+                limit,
+                after: None,
+                order: Order::Desc,
+            };
+            certificates::list(&conn, &org, &Scope::Organization, &page).unwrap();
+        }
+        let (cmp, dir, _) = keyset(Order::Desc);
+        let statement = conn
+            .prepare_cached(&list_sql(cmp, dir, &Scope::Organization, Slice::Start))
+            .unwrap();
+        assert_eq!(statement.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
     /// Every statement of a list page is one index range scan in either order, with no sort
     /// step, and each seeks as far as its bounds allow, so the cost of a page does not grow
     /// with its depth, nor with how many certificates share the cursor's second.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
@@ -50,6 +51,11 @@ fn configure(conn: &Connection, reader: bool) -> rusqlite::Result<()> {
         // All writes go through the single writer connection; make any slip an error.
         conn.pragma_update(None, "query_only", "ON")?;
     }
+    // Plans that never depend on bound values. Without it SQLite marks a statement whose plan
+    // looked at a parameter (every `LIMIT ?`) to be compiled again whenever that parameter is
+    // bound, so the statement cache saved nothing for lists: a tenth of an uncached list read's
+    // CPU went to the parser. Our statements are index range scans whatever the values.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
