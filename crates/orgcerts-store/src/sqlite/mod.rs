@@ -1,9 +1,9 @@
 //! The SQLite adapter.
 //!
 //! One dedicated writer connection behind a mutex takes every write, each in a `BEGIN
-//! IMMEDIATE` transaction, so that writes never fail half-way on a lock upgrade; a pool of
-//! reader connections serves reads from WAL snapshots, concurrently with the writer. Every call
-//! runs on tokio's blocking pool.
+//! IMMEDIATE` transaction, so that writes never fail half-way on a lock upgrade, on tokio's
+//! blocking pool; reader connections, each on a thread of its own ([`readers`]), serve reads
+//! from WAL snapshots, concurrently with the writer.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -18,12 +18,12 @@ use orgcerts_core::model::{
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
-use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::OpenError;
 use changes::ChangeWatch;
 pub use changes::OTHER_PROCESS_DELAY;
+use readers::Readers;
 
 mod audit;
 mod certificates;
@@ -31,11 +31,12 @@ mod changes;
 mod keys;
 mod open;
 mod projects;
+mod readers;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
-    readers: r2d2::Pool<SqliteConnectionManager>,
+    readers: Readers,
     /// The change token ([`changes`]).
     changes: Arc<ChangeWatch>,
     /// Holds the directory of a throw-away database; dropped (and deleted) last.
@@ -141,29 +142,27 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.get().map_err(storage)?;
-            let run = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
-            if !conn.is_autocommit() {
-                // Left open by a read that panicked: start clean.
-                run("ROLLBACK").sql()?;
-            }
-            run("BEGIN").sql()?;
-            match f(&conn) {
-                Ok(out) => {
-                    run("COMMIT").sql()?;
-                    Ok(out)
+        self.readers
+            .run(move |conn| {
+                let run = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
+                if !conn.is_autocommit() {
+                    // Left open by a read that panicked: start clean.
+                    run("ROLLBACK").sql()?;
                 }
-                Err(err) => {
-                    // A read changes nothing; ending it only releases its snapshot.
-                    let _ = run("ROLLBACK");
-                    Err(err)
+                run("BEGIN").sql()?;
+                match f(conn) {
+                    Ok(out) => {
+                        run("COMMIT").sql()?;
+                        Ok(out)
+                    }
+                    Err(err) => {
+                        // A read changes nothing; ending it only releases its snapshot.
+                        let _ = run("ROLLBACK");
+                        Err(err)
+                    }
                 }
-            }
-        })
-        .await
-        .map_err(storage)?
+            })
+            .await
     }
 }
 
@@ -239,12 +238,8 @@ impl Store for SqliteStore {
     }
 
     fn pool_status(&self) -> Option<PoolStatus> {
-        // The readers' pool; the single writer connection is not counted.
-        let state = self.readers.state();
-        Some(PoolStatus {
-            in_use: state.connections.saturating_sub(state.idle_connections),
-            idle: state.idle_connections,
-        })
+        // The reader connections; the single writer connection is not counted.
+        Some(self.readers.status())
     }
 
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()> {
@@ -486,24 +481,30 @@ mod tests {
     /// A list statement is compiled once per connection, not again each time its values are
     /// bound (SQLite recompiles statements whose plan depended on a bound `LIMIT`, unless the
     /// connection has the query planner stability guarantee).
-    #[test]
-    fn list_statements_are_not_recompiled_when_bound() {
+    #[tokio::test]
+    async fn list_statements_are_not_recompiled_when_bound() {
         let store = SqliteStore::open_temporary().unwrap();
-        let conn = store.readers.get().unwrap();
-        let org = OrganizationId::generate();
-        for limit in [20, 20, 7, 1000] {
-            let page = PageRequest {
-                limit,
-                after: None,
-                order: Order::Desc,
-            };
-            certificates::list(&conn, &org, &Scope::Organization, &page).unwrap();
-        }
-        let (cmp, dir, _) = keyset(Order::Desc);
-        let statement = conn
-            .prepare_cached(&list_sql(cmp, dir, &Scope::Organization, Slice::Start))
+        let recompiled = store
+            .readers
+            .run(|conn| {
+                let org = OrganizationId::generate();
+                for limit in [20, 20, 7, 1000] {
+                    let page = PageRequest {
+                        limit,
+                        after: None,
+                        order: Order::Desc,
+                    };
+                    certificates::list(conn, &org, &Scope::Organization, &page)?;
+                }
+                let (cmp, dir, _) = keyset(Order::Desc);
+                let statement = conn
+                    .prepare_cached(&list_sql(cmp, dir, &Scope::Organization, Slice::Start))
+                    .sql()?;
+                Ok(statement.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .await
             .unwrap();
-        assert_eq!(statement.get_status(rusqlite::StatementStatus::RePrepare), 0);
+        assert_eq!(recompiled, 0);
     }
 
     /// Every statement of a list page is one index range scan in either order, with no sort

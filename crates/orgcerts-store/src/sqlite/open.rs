@@ -2,15 +2,15 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use super::changes::ChangeWatch;
+use super::readers::Readers;
 use crate::OpenError;
 
 /// The schema, one entry per version; `PRAGMA user_version` records how many were applied.
@@ -24,8 +24,8 @@ static MIGRATIONS: &[M<'static>] = &[
 /// Other processes (the `orgcerts admin-key` command) write to the same file while the server
 /// runs: wait this long for their transaction instead of failing at once.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Reader connections in the pool.
-const READERS: u32 = 8;
+/// Reader connections, each on its own thread.
+const READERS: usize = 8;
 /// Prepared statements kept per connection (there are about 40 distinct ones).
 const STATEMENT_CACHE: usize = 64;
 
@@ -168,20 +168,21 @@ fn migrate(path: &Path, conn: &mut Connection) -> Result<(), OpenError> {
     })
 }
 
-/// The pool of reader connections. Opened after the writer, so that the file is known to be a
-/// migrated database and r2d2 does not retry a hopeless connection until its timeout.
-pub(super) fn open_readers(path: &Path) -> Result<r2d2::Pool<SqliteConnectionManager>, OpenError> {
-    let manager = SqliteConnectionManager::file(PathBuf::from(path))
-        .with_flags(flags(false))
-        .with_init(|conn| configure(conn, true));
-    r2d2::Pool::builder()
-        .max_size(READERS)
-        .min_idle(Some(1))
-        .build(manager)
-        .map_err(|source| OpenError::Pool {
-            path: path.to_owned(),
-            source,
+/// The reader connections, each started on its thread. Opened after the writer, so that the
+/// file is known to be a migrated database.
+pub(super) fn open_readers(path: &Path) -> Result<Readers, OpenError> {
+    let connections = (0..READERS)
+        .map(|_| {
+            let conn = Connection::open_with_flags(path, flags(false))?;
+            configure(&conn, true)?;
+            Ok(conn)
         })
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| sqlite_error(path, e))?;
+    Readers::start(connections).map_err(|source| OpenError::Readers {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The connection behind the change token ([`super::changes`]): it asks `PRAGMA
