@@ -145,8 +145,8 @@ pub enum OpenError {
         path: PathBuf,
         source: rusqlite_migration::Error,
     },
-    #[error("cannot start the reader threads of {}: {source}", path.display())]
-    Readers { path: PathBuf, source: io::Error },
+    #[error("cannot start the connection threads of {}: {source}", path.display())]
+    Threads { path: PathBuf, source: io::Error },
     #[error("the PostgreSQL database URL is not valid: {reason}")]
     PostgresUrl { reason: String },
     // `error` is not marked as the source: its text is already in the message.

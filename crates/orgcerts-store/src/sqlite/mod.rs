@@ -1,12 +1,12 @@
 //! The SQLite adapter.
 //!
-//! One dedicated writer connection behind a mutex takes every write, each in a `BEGIN
-//! IMMEDIATE` transaction, so that writes never fail half-way on a lock upgrade, on tokio's
-//! blocking pool; reader connections, each on a thread of its own ([`readers`]), serve reads
-//! from WAL snapshots, concurrently with the writer.
+//! One writer connection, on a thread of its own ([`writer`]), takes every write, in `BEGIN
+//! IMMEDIATE` transactions so that writes never fail half-way on a lock upgrade, and commits
+//! the writes queued meanwhile together; reader connections, each on a thread of its own
+//! ([`readers`]), serve reads from WAL snapshots, concurrently with the writer.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use orgcerts_core::audit::{AuditEntry, AuditQuery};
@@ -18,12 +18,13 @@ use orgcerts_core::model::{
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::OpenError;
 use changes::ChangeWatch;
 pub use changes::OTHER_PROCESS_DELAY;
 use readers::Readers;
+use writer::Writer;
 
 mod audit;
 mod certificates;
@@ -32,10 +33,11 @@ mod keys;
 mod open;
 mod projects;
 mod readers;
+mod writer;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    writer: Arc<Mutex<Connection>>,
+    writer: Writer,
     readers: Readers,
     /// The change token ([`changes`]).
     changes: Arc<ChangeWatch>,
@@ -61,17 +63,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it. This blocks:
     /// call it at start-up or from `spawn_blocking` ([`crate::open`] does).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        open::create_parent_directory(path)?;
-        open::create_file(path)?;
-        let writer = open::open_writer(path)?;
-        let readers = open::open_readers(path)?;
-        let changes = open::open_watcher(path)?;
-        Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
-            readers,
-            changes: Arc::new(changes),
-            temporary: None,
-        })
+        Self::open_with(path, false)
     }
 
     /// Opens the database like [`Self::open`], but its writer connection does not flush
@@ -81,17 +73,34 @@ impl SqliteStore {
     /// and the operator commands never use it; the setting belongs to this connection only,
     /// so a later [`Self::open`] of the same file is durable again.
     pub fn open_for_bulk_load(path: &Path) -> Result<Self, OpenError> {
-        let store = Self::open(path)?;
-        store
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pragma_update(None, "synchronous", "OFF")
-            .map_err(|source| OpenError::Open {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, bulk_load: bool) -> Result<Self, OpenError> {
+        open::create_parent_directory(path)?;
+        open::create_file(path)?;
+        let writer = open::open_writer(path)?;
+        if bulk_load {
+            writer
+                .pragma_update(None, "synchronous", "OFF")
+                .map_err(|source| OpenError::Open {
+                    path: path.to_owned(),
+                    source,
+                })?;
+        }
+        let readers = open::open_readers(path)?;
+        let changes = Arc::new(open::open_watcher(path)?);
+        let writer =
+            Writer::start(writer, Arc::clone(&changes)).map_err(|source| OpenError::Threads {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(store)
+        Ok(Self {
+            writer,
+            readers,
+            changes,
+            temporary: None,
+        })
     }
 
     /// Opens a fresh database in a new temporary directory, deleted when the store is dropped:
@@ -107,30 +116,14 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Runs `f` in an immediate write transaction on the writer connection; commits when it
-    /// returns `Ok`, rolls back otherwise.
+    /// Runs `f` in a write transaction ([`writer`]): its changes are kept and acknowledged
+    /// once durable when it returns `Ok`, rolled back otherwise.
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let writer = Arc::clone(&self.writer);
-        let changes = Arc::clone(&self.changes);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = writer
-                .lock()
-                .map_err(|_| storage("the SQLite writer mutex is poisoned"))?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .sql()?;
-            let out = f(&tx)?;
-            let committed = tx.commit();
-            changes.committed_here();
-            committed.sql()?;
-            Ok(out)
-        })
-        .await
-        .map_err(storage)?
+        self.writer.run(f).await
     }
 
     /// Runs `f` on a reader connection, in one read transaction so that its statements see
@@ -462,20 +455,24 @@ mod tests {
     use super::certificates::{Slice, list_sql};
     use super::*;
 
-    #[test]
-    fn bulk_loading_skips_flushes_on_its_own_connection_only() {
+    #[tokio::test]
+    async fn bulk_loading_skips_flushes_on_its_own_connection_only() {
+        async fn synchronous(store: &SqliteStore) -> i64 {
+            store
+                .write(|conn| {
+                    conn.pragma_query_value(None, "synchronous", |row| row.get(0))
+                        .sql()
+                })
+                .await
+                .unwrap()
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bulk.db");
-        let synchronous = |store: &SqliteStore| -> i64 {
-            let conn = store.writer.lock().unwrap();
-            conn.pragma_query_value(None, "synchronous", |row| row.get(0))
-                .unwrap()
-        };
         let bulk = SqliteStore::open_for_bulk_load(&path).unwrap();
-        assert_eq!(synchronous(&bulk), 0, "OFF while loading");
+        assert_eq!(synchronous(&bulk).await, 0, "OFF while loading");
         drop(bulk);
         let served = SqliteStore::open(&path).unwrap();
-        assert_eq!(synchronous(&served), 2, "FULL again for serving");
+        assert_eq!(synchronous(&served).await, 2, "FULL again for serving");
     }
 
     /// A list statement is compiled once per connection, not again each time its values are
@@ -510,47 +507,54 @@ mod tests {
     /// Every statement of a list page is one index range scan in either order, with no sort
     /// step, and each seeks as far as its bounds allow, so the cost of a page does not grow
     /// with its depth, nor with how many certificates share the cursor's second.
-    #[test]
-    fn list_statements_are_index_range_scans() {
+    #[tokio::test]
+    async fn list_statements_are_index_range_scans() {
         let store = SqliteStore::open_temporary().unwrap();
-        let conn = store.writer.lock().unwrap();
-        for order in [Order::Asc, Order::Desc] {
-            for scope in [Scope::Organization, Scope::Project(ProjectId::generate())] {
-                let (cmp, dir, _) = keyset(order);
-                for (slice, seek) in [
-                    (Slice::Start, "(organization_id=?)".to_owned()),
-                    (
-                        Slice::RestOfSecond,
-                        format!("(organization_id=? AND created_at=? AND seq{cmp}?)"),
-                    ),
-                    (
-                        Slice::LaterSeconds,
-                        format!("(organization_id=? AND created_at{cmp}?)"),
-                    ),
-                ] {
-                    let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(cmp, dir, &scope, slice));
-                    let mut statement = conn.prepare(&sql).unwrap();
-                    let plan: Vec<String> = statement
-                        .query_map(
-                            params!["o", 1, 2, 3, "p"]
-                                .get(..statement.parameter_count())
-                                .unwrap(),
-                            |row| row.get(3),
-                        )
-                        .unwrap()
-                        .collect::<rusqlite::Result<_>>()
-                        .unwrap();
-                    assert!(
-                        plan[0]
-                            .contains(&format!("USING INDEX certificates_live_by_creation {seek}")),
-                        "{slice:?}: {plan:?}"
-                    );
-                    assert!(
-                        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
-                        "{slice:?}: {plan:?}"
-                    );
+        store
+            .read(|conn| {
+                for order in [Order::Asc, Order::Desc] {
+                    for scope in [Scope::Organization, Scope::Project(ProjectId::generate())] {
+                        let (cmp, dir, _) = keyset(order);
+                        for (slice, seek) in [
+                            (Slice::Start, "(organization_id=?)".to_owned()),
+                            (
+                                Slice::RestOfSecond,
+                                format!("(organization_id=? AND created_at=? AND seq{cmp}?)"),
+                            ),
+                            (
+                                Slice::LaterSeconds,
+                                format!("(organization_id=? AND created_at{cmp}?)"),
+                            ),
+                        ] {
+                            let sql =
+                                format!("EXPLAIN QUERY PLAN {}", list_sql(cmp, dir, &scope, slice));
+                            let mut statement = conn.prepare(&sql).unwrap();
+                            let plan: Vec<String> = statement
+                                .query_map(
+                                    params!["o", 1, 2, 3, "p"]
+                                        .get(..statement.parameter_count())
+                                        .unwrap(),
+                                    |row| row.get(3),
+                                )
+                                .unwrap()
+                                .collect::<rusqlite::Result<_>>()
+                                .unwrap();
+                            assert!(
+                                plan[0].contains(&format!(
+                                    "USING INDEX certificates_live_by_creation {seek}"
+                                )),
+                                "{slice:?}: {plan:?}"
+                            );
+                            assert!(
+                                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                                "{slice:?}: {plan:?}"
+                            );
+                        }
+                    }
                 }
-            }
-        }
+                Ok(())
+            })
+            .await
+            .unwrap();
     }
 }

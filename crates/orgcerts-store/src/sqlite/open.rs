@@ -179,7 +179,7 @@ pub(super) fn open_readers(path: &Path) -> Result<Readers, OpenError> {
         })
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| sqlite_error(path, e))?;
-    Readers::start(connections).map_err(|source| OpenError::Readers {
+    Readers::start(connections).map_err(|source| OpenError::Threads {
         path: path.to_owned(),
         source,
     })

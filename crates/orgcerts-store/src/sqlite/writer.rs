@@ -1,0 +1,367 @@
+//! The writer connection, owned by a thread of its own that commits the writes queued
+//! meanwhile together (group commit).
+//!
+//! Every write used to be a transaction and a flush of its own, run on tokio's blocking pool
+//! behind a mutex: under concurrent writes, a thread per write in flight slept on that mutex,
+//! and the flushes, one after another, bounded the writes per second. Here the thread takes
+//! every write waiting in the queue, runs each in a savepoint of one `BEGIN IMMEDIATE`
+//! transaction, commits once (one flush to disk for all of them), and only then answers each
+//! one. A write that fails is rolled back to its savepoint alone; the others still commit.
+//! Nothing is acknowledged before the commit that holds it is durable, and a commit that fails
+//! fails every write in it.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender};
+use orgcerts_core::Result;
+use rusqlite::Connection;
+
+use super::changes::ChangeWatch;
+use super::storage;
+
+/// Writes committed together at most: bounds the wait of the last one in a batch.
+const MAX_BATCH: usize = 256;
+
+/// A queued write.
+trait Write: Send {
+    /// Runs the write in its savepoint; `Err` when the savepoint itself could not be released
+    /// or rolled back, which breaks the whole transaction. The answer is given once the
+    /// batch's commit is known.
+    fn run(self: Box<Self>, conn: &Connection) -> std::result::Result<Answer, (Answer, String)>;
+    /// Answers a write that will not run.
+    fn fail(self: Box<Self>, why: &str);
+}
+
+/// Answers a write that ran: `Ok` if the commit holding it succeeded.
+type Answer = Box<dyn FnOnce(std::result::Result<(), &str>) + Send>;
+
+struct Pending<T, F> {
+    f: F,
+    done: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Write for Pending<T, F>
+where
+    F: FnOnce(&Connection) -> Result<T> + Send,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> std::result::Result<Answer, (Answer, String)> {
+        let Pending { f, done } = *self;
+        let (result, broken) = in_savepoint(conn, f);
+        let answer: Answer = Box::new(move |committed| {
+            let answer = match (result, committed) {
+                (Ok(out), Ok(())) => Ok(out),
+                (Ok(_), Err(why)) => Err(storage(why.to_owned())),
+                (Err(err), _) => Err(err),
+            };
+            // The caller may be gone (its request cancelled): the write stands anyway.
+            let _ = done.send(answer);
+        });
+        match broken {
+            None => Ok(answer),
+            Some(why) => Err((answer, why)),
+        }
+    }
+
+    fn fail(self: Box<Self>, why: &str) {
+        let _ = self.done.send(Err(storage(why.to_owned())));
+    }
+}
+
+/// The writer thread of one store. Dropping it lets the thread commit the writes already
+/// queued, close its connection and end.
+pub(super) struct Writer {
+    queue: Sender<Box<dyn Write>>,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection, changes: Arc<ChangeWatch>) -> std::io::Result<Self> {
+        let (queue, jobs) = crossbeam_channel::unbounded();
+        thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || serve(&conn, &jobs, &changes))?;
+        Ok(Self { queue })
+    }
+
+    /// Runs `f` in a write transaction, atomically: its changes are kept if it returns `Ok`
+    /// and the commit holding them succeeds, and none of them otherwise. Answers only once
+    /// that commit is durable.
+    pub(super) async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Box::new(Pending { f, done }))
+            .map_err(|_| storage("the SQLite writer thread has stopped"))?;
+        outcome
+            .await
+            .map_err(|_| storage("the SQLite writer thread has stopped"))?
+    }
+}
+
+/// Runs `f` between `SAVEPOINT` and `RELEASE`, or rolls back to the savepoint when it fails or
+/// panics. The second value says why the transaction is broken, if the savepoint could not be
+/// released or rolled back.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> (Result<T>, Option<String>) {
+    let run = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
+    if let Err(err) = run("SAVEPOINT orgcerts_write") {
+        let why = format!("cannot open an SQLite savepoint: {err}");
+        return (Err(storage(why.clone())), Some(why));
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(storage("an SQLite write panicked")));
+    let ended = match &result {
+        Ok(_) => run("RELEASE orgcerts_write"),
+        Err(_) => run("ROLLBACK TO orgcerts_write").and_then(|()| run("RELEASE orgcerts_write")),
+    };
+    match ended {
+        Ok(()) => (result, None),
+        Err(err) => {
+            let why = format!("cannot end an SQLite savepoint: {err}");
+            (Err(storage(why.clone())), Some(why))
+        }
+    }
+}
+
+/// The writer thread: one batch after another until the store is dropped.
+fn serve(conn: &Connection, jobs: &Receiver<Box<dyn Write>>, changes: &ChangeWatch) {
+    let mut waiting: Vec<Box<dyn Write>> = Vec::new();
+    loop {
+        if waiting.is_empty() {
+            match jobs.recv() {
+                Ok(job) => waiting.push(job),
+                Err(_) => return,
+            }
+        }
+        while waiting.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => waiting.push(job),
+                Err(_) => break,
+            }
+        }
+        waiting = commit_batch(conn, waiting, changes);
+    }
+}
+
+/// Runs the writes of `batch` in one transaction, commits, and answers each. Returns the
+/// writes it did not get to (the transaction broke before their turn), for the next batch.
+fn commit_batch(
+    conn: &Connection,
+    batch: Vec<Box<dyn Write>>,
+    changes: &ChangeWatch,
+) -> Vec<Box<dyn Write>> {
+    let run = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
+    if !conn.is_autocommit() {
+        // Left open by a batch that broke off: start clean.
+        let _ = run("ROLLBACK");
+    }
+    if let Err(err) = run("BEGIN IMMEDIATE") {
+        let why = format!("cannot start an SQLite write transaction: {err}");
+        for job in batch {
+            job.fail(&why);
+        }
+        return Vec::new();
+    }
+    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    let mut broken = None;
+    for job in jobs.by_ref() {
+        match job.run(conn) {
+            Ok(answer) => answers.push(answer),
+            Err((answer, why)) => {
+                answers.push(answer);
+                broken = Some(why);
+                break;
+            }
+        }
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): the
+            // writes run so far are gone; the rest wait for the next batch.
+            broken = Some("the SQLite write transaction was rolled back".to_owned());
+            break;
+        }
+    }
+    let committed = match broken {
+        Some(why) => {
+            if !conn.is_autocommit() {
+                let _ = run("ROLLBACK");
+            }
+            Err(why)
+        }
+        None => run("COMMIT").map_err(|err| {
+            if !conn.is_autocommit() {
+                let _ = run("ROLLBACK");
+            }
+            format!("the SQLite commit failed: {err}")
+        }),
+    };
+    // A failed commit may still have reached the file: the token moves either way, before
+    // any write is acknowledged.
+    changes.committed_here();
+    for answer in answers {
+        answer(committed.as_ref().copied().map_err(String::as_str));
+    }
+    jobs.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use rusqlite::params;
+
+    use super::*;
+    use crate::sqlite::SqlResult;
+
+    /// A writer on a fresh file with a table `t (v)`, whose `v` must not be negative, and
+    /// `child`, whose `parent` must name a row of `t` by the time of the commit.
+    fn writer() -> (tempfile::TempDir, Writer, Arc<ChangeWatch>, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
+             CREATE TABLE t (v INTEGER PRIMARY KEY CHECK (v >= 0));
+             CREATE TABLE child (parent INTEGER REFERENCES t (v) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .unwrap();
+        let changes = Arc::new(ChangeWatch::new(Connection::open(&path).unwrap()).unwrap());
+        let writer = Writer::start(conn, Arc::clone(&changes)).unwrap();
+        (dir, writer, changes, Connection::open(&path).unwrap())
+    }
+
+    fn values(conn: &Connection) -> Vec<i64> {
+        let mut statement = conn.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// Holds the writer thread in a write until the returned sender is used, so that the
+    /// writes queued meanwhile make one batch.
+    async fn hold(writer: &Arc<Writer>) -> (mpsc::Sender<()>, tokio::task::JoinHandle<Result<()>>) {
+        let (started, start) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let held = tokio::spawn({
+            let writer = Arc::clone(writer);
+            async move {
+                writer
+                    .run(move |_| {
+                        started.send(()).unwrap();
+                        released.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || start.recv().unwrap())
+            .await
+            .unwrap();
+        (release, held)
+    }
+
+    fn insert(writer: &Arc<Writer>, v: i64) -> tokio::task::JoinHandle<Result<()>> {
+        let writer = Arc::clone(writer);
+        tokio::spawn(async move {
+            writer
+                .run(move |conn| {
+                    conn.execute("INSERT INTO t (v) VALUES (?1)", params![v])
+                        .sql()?;
+                    Ok(())
+                })
+                .await
+        })
+    }
+
+    async fn queued(writer: &Writer, n: usize) {
+        while writer.queue.len() < n {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_is_rolled_back_alone_and_the_rest_of_its_batch_commits() {
+        let (_dir, writer, changes, check) = writer();
+        let writer = Arc::new(writer);
+        let (release, held) = hold(&writer).await;
+        let first = insert(&writer, 1);
+        // Inserts a row, then fails: its row must go, its neighbours' stay.
+        let failing = tokio::spawn({
+            let writer = Arc::clone(&writer);
+            async move {
+                writer
+                    .run(|conn| {
+                        conn.execute("INSERT INTO t (v) VALUES (2)", []).sql()?;
+                        conn.execute("INSERT INTO t (v) VALUES (-1)", []).sql()?;
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        let panicking = tokio::spawn({
+            let writer = Arc::clone(&writer);
+            async move {
+                writer
+                    .run::<(), _>(|conn| {
+                        conn.execute("INSERT INTO t (v) VALUES (3)", []).unwrap();
+                        panic!("a write that panics");
+                    })
+                    .await
+            }
+        });
+        let last = insert(&writer, 4);
+        queued(&writer, 4).await;
+        let token = changes.token();
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        first.await.unwrap().unwrap();
+        assert!(failing.await.unwrap().is_err());
+        let panicked = panicking.await.unwrap().unwrap_err();
+        assert!(panicked.to_string().contains("panicked"), "{panicked}");
+        last.await.unwrap().unwrap();
+        assert_eq!(values(&check), [1, 4]);
+        assert_ne!(changes.token(), token, "a commit moves the change token");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_that_fails_fails_every_write_in_it() {
+        let (_dir, writer, _changes, check) = writer();
+        let writer = Arc::new(writer);
+        let (release, held) = hold(&writer).await;
+        let good = insert(&writer, 1);
+        // Succeeds as a write, but its deferred foreign key fails the commit of the batch.
+        let dangling = tokio::spawn({
+            let writer = Arc::clone(&writer);
+            async move {
+                writer
+                    .run(|conn| {
+                        conn.execute("INSERT INTO child (parent) VALUES (99)", [])
+                            .sql()?;
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        queued(&writer, 2).await;
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        assert!(
+            good.await.unwrap().is_err(),
+            "not acknowledged: its commit failed"
+        );
+        assert!(dangling.await.unwrap().is_err());
+        assert_eq!(values(&check), Vec::<i64>::new());
+        // The writer carries on with the next batch.
+        insert(&writer, 5).await.unwrap().unwrap();
+        assert_eq!(values(&check), [5]);
+    }
+}
