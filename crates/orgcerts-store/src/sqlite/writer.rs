@@ -269,16 +269,20 @@ mod tests {
         (release, held)
     }
 
-    fn insert(writer: &Arc<Writer>, v: i64) -> tokio::task::JoinHandle<Result<()>> {
+    /// Queues `f` as a write of its own, from a task of its own.
+    fn spawn_write<F>(writer: &Arc<Writer>, f: F) -> tokio::task::JoinHandle<Result<()>>
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
         let writer = Arc::clone(writer);
-        tokio::spawn(async move {
-            writer
-                .run(move |conn| {
-                    conn.execute("INSERT INTO t (v) VALUES (?1)", params![v])
-                        .sql()?;
-                    Ok(())
-                })
-                .await
+        tokio::spawn(async move { writer.run(f).await })
+    }
+
+    fn insert(writer: &Arc<Writer>, v: i64) -> tokio::task::JoinHandle<Result<()>> {
+        spawn_write(writer, move |conn| {
+            conn.execute("INSERT INTO t (v) VALUES (?1)", params![v])
+                .sql()?;
+            Ok(())
         })
     }
 
@@ -295,28 +299,14 @@ mod tests {
         let (release, held) = hold(&writer).await;
         let first = insert(&writer, 1);
         // Inserts a row, then fails: its row must go, its neighbours' stay.
-        let failing = tokio::spawn({
-            let writer = Arc::clone(&writer);
-            async move {
-                writer
-                    .run(|conn| {
-                        conn.execute("INSERT INTO t (v) VALUES (2)", []).sql()?;
-                        conn.execute("INSERT INTO t (v) VALUES (-1)", []).sql()?;
-                        Ok(())
-                    })
-                    .await
-            }
+        let failing = spawn_write(&writer, |conn| {
+            conn.execute("INSERT INTO t (v) VALUES (2)", []).sql()?;
+            conn.execute("INSERT INTO t (v) VALUES (-1)", []).sql()?;
+            Ok(())
         });
-        let panicking = tokio::spawn({
-            let writer = Arc::clone(&writer);
-            async move {
-                writer
-                    .run::<(), _>(|conn| {
-                        conn.execute("INSERT INTO t (v) VALUES (3)", []).unwrap();
-                        panic!("a write that panics");
-                    })
-                    .await
-            }
+        let panicking = spawn_write(&writer, |conn| {
+            conn.execute("INSERT INTO t (v) VALUES (3)", []).unwrap();
+            panic!("a write that panics");
         });
         let last = insert(&writer, 4);
         queued(&writer, 4).await;
@@ -339,17 +329,10 @@ mod tests {
         let (release, held) = hold(&writer).await;
         let good = insert(&writer, 1);
         // Succeeds as a write, but its deferred foreign key fails the commit of the batch.
-        let dangling = tokio::spawn({
-            let writer = Arc::clone(&writer);
-            async move {
-                writer
-                    .run(|conn| {
-                        conn.execute("INSERT INTO child (parent) VALUES (99)", [])
-                            .sql()?;
-                        Ok(())
-                    })
-                    .await
-            }
+        let dangling = spawn_write(&writer, |conn| {
+            conn.execute("INSERT INTO child (parent) VALUES (99)", [])
+                .sql()?;
+            Ok(())
         });
         queued(&writer, 2).await;
         release.send(()).unwrap();
