@@ -6,9 +6,10 @@ use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{Actor, AdminKey, Organization};
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
+use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, Row};
 
-use super::error::Attempt;
+use super::error::{Attempt, Failure};
 use super::{keyset, keyset_position, overfetch, storage};
 
 const KEY_COLUMNS: &str = "id, organization_id, name, key_hash, redacted_value, created_at, \
@@ -236,28 +237,42 @@ pub(super) async fn insert_admin_key(
     super::audit::record(conn, &audit::admin_key_created(actor, key)).await
 }
 
-/// The key with this hash, revoked or not, and its organization's `change_count`, in one
-/// statement (one round trip per authenticated request).
-pub(super) async fn admin_key_by_hash(
+/// A key found by its hash, with its organization's `change_count`; or why its row could not
+/// be read.
+pub(super) type FoundKey = (Vec<u8>, Result<(AdminKey, u64), Error>);
+
+/// The keys with these hashes, revoked or not, each with its organization's `change_count`, in
+/// one statement: one round trip however many requests it authenticates. Each comes with the
+/// hash it was found by; a row that cannot be read fails the lookups of its own hash only.
+pub(super) async fn admin_keys_by_hashes(
     conn: &mut PgConnection,
-    hash: &KeyHash,
-) -> Attempt<Option<(AdminKey, u64)>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    hashes: &[Vec<u8>],
+) -> Attempt<Vec<FoundKey>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {KEY_COLUMNS}, \
                 (SELECT change_count FROM organizations o WHERE o.id = k.organization_id) \
                     AS change_count \
-         FROM admin_keys k WHERE key_hash = $1"
+         FROM admin_keys k WHERE key_hash = ANY($1)"
     )))
-    .bind(hash.0.as_slice())
-    .fetch_optional(conn)
+    .bind(hashes)
+    .fetch_all(conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    rows.iter()
+        .map(|row| {
+            let hash: Vec<u8> = row.try_get("key_hash")?;
+            Ok((hash, key_and_count(row).map_err(Failure::into_error)))
+        })
+        .collect()
+}
+
+/// A row of [`admin_keys_by_hashes`].
+fn key_and_count(row: &PgRow) -> Attempt<(AdminKey, u64)> {
     // `KeyRow` reads the key's columns by position: they come first.
-    let key = key_from_row(KeyRow::from_row(&row)?)?;
+    let key = key_from_row(KeyRow::from_row(row)?)?;
     let count: i64 = row.try_get("change_count")?;
     let count =
         u64::try_from(count).map_err(|_| storage("an organization's change_count is negative"))?;
-    Ok(Some((key, count)))
+    Ok((key, count))
 }
 
 pub(super) async fn list_admin_keys(

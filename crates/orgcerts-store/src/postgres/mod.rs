@@ -39,11 +39,28 @@ use open::describe;
 
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
+    db: Db,
+    /// Requests' admin-key lookups, batched under load.
+    key_lookups: KeyLookups,
+    /// `user@host:port/database`, for messages.
+    target: String,
+}
+
+/// What an operation runs on: the pool, and how long it may take.
+#[derive(Clone)]
+struct Db {
     pool: PgPool,
     /// Longest time one operation may take, retries included.
     deadline: Duration,
-    /// `user@host:port/database`, for messages.
-    target: String,
+}
+
+impl Db {
+    /// `fut`, failing with `StorageUnavailable` once the operation deadline has passed.
+    async fn bounded<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(self.deadline, fut)
+            .await
+            .unwrap_or_else(|_| Err(error::timed_out(self.deadline)))
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -68,23 +85,20 @@ impl PostgresStore {
     /// date (safe while other instances start too).
     pub async fn connect(url: &str, settings: &OpenOptions) -> Result<Self, OpenError> {
         let (pool, options) = open::open(url, settings).await?;
-        Ok(Self {
+        let db = Db {
             pool,
             deadline: settings.operation_deadline(),
+        };
+        Ok(Self {
+            key_lookups: KeyLookups::start(db.clone()),
+            db,
             target: describe(&options),
         })
     }
 
     /// Closes every connection; operations afterwards fail with `StorageUnavailable`.
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    /// `fut`, failing with `StorageUnavailable` once the operation deadline has passed.
-    async fn bounded<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
-        tokio::time::timeout(self.deadline, fut)
-            .await
-            .unwrap_or_else(|_| Err(error::timed_out(self.deadline)))
+        self.db.pool.close().await;
     }
 }
 
@@ -134,32 +148,36 @@ fn after_attempt<T>(outcome: Attempt<T>, attempt: u32) -> ControlFlow<Result<T>,
 /// the operation deadline. A macro rather than a function taking an async closure: such a
 /// closure's future borrowing the connection cannot be proven `Send` for every lifetime.
 macro_rules! run {
-    ($store:expr, $mode:expr, |$conn:ident| $body:expr) => {{
-        let store: &PostgresStore = $store;
-        store
-            .bounded(async {
-                let mut attempt = 1;
-                loop {
-                    let outcome: Attempt<_> = async {
-                        let mut session = Session::start(&store.pool, $mode).await?;
-                        let $conn = session.conn();
-                        let out = $body.await?;
-                        session.finish().await?;
-                        Ok(out)
-                    }
-                    .await;
-                    match after_attempt(outcome, attempt) {
-                        ControlFlow::Break(result) => break result,
-                        ControlFlow::Continue(pause) => {
-                            tokio::time::sleep(pause).await;
-                            attempt += 1;
-                        }
+    ($db:expr, $mode:expr, |$conn:ident| $body:expr) => {{
+        let db: &Db = $db;
+        db.bounded(async {
+            let mut attempt = 1;
+            loop {
+                let outcome: Attempt<_> = async {
+                    let mut session = Session::start(&db.pool, $mode).await?;
+                    let $conn = session.conn();
+                    let out = $body.await?;
+                    session.finish().await?;
+                    Ok(out)
+                }
+                .await;
+                match after_attempt(outcome, attempt) {
+                    ControlFlow::Break(result) => break result,
+                    ControlFlow::Continue(pause) => {
+                        tokio::time::sleep(pause).await;
+                        attempt += 1;
                     }
                 }
-            })
-            .await
+            }
+        })
+        .await
     }};
 }
+
+// After `run!`, which it uses.
+mod lookups;
+
+use lookups::KeyLookups;
 
 /// A storage failure found by the adapter itself (data that cannot be what it wrote).
 fn storage(message: &'static str) -> Failure {
@@ -201,7 +219,7 @@ fn overfetch(page: &PageRequest) -> i64 {
 #[async_trait]
 impl Store for PostgresStore {
     async fn health(&self) -> Result<()> {
-        let applied = run!(self, Mode::Read, |conn| open::applied_version(conn))?;
+        let applied = run!(&self.db, Mode::Read, |conn| open::applied_version(conn))?;
         if applied < open::LATEST_VERSION {
             return Err(Error::Storage(StorageError::new(format!(
                 "the database schema is at version {applied}; this orgcerts needs {}",
@@ -212,14 +230,14 @@ impl Store for PostgresStore {
     }
 
     async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
-        run!(self, Mode::Read, |conn| certificates::expiry_counts(
+        run!(&self.db, Mode::Read, |conn| certificates::expiry_counts(
             conn, now
         ))
     }
 
     fn pool_status(&self) -> Option<PoolStatus> {
-        let size = self.pool.size();
-        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        let size = self.db.pool.size();
+        let idle = u32::try_from(self.db.pool.num_idle()).unwrap_or(u32::MAX);
         Some(PoolStatus {
             in_use: size.saturating_sub(idle),
             idle,
@@ -227,7 +245,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_organization(&self, org: &Organization, first_key: &AdminKey) -> Result<()> {
-        run!(self, Mode::Write, |conn| keys::create_organization(
+        run!(&self.db, Mode::Write, |conn| keys::create_organization(
             conn, org, first_key
         ))
     }
@@ -237,31 +255,31 @@ impl Store for PostgresStore {
         org: &Organization,
         first_key: &AdminKey,
     ) -> Result<bool> {
-        run!(self, Mode::Write, |conn| keys::create_first_organization(
-            conn, org, first_key
-        ))
+        run!(&self.db, Mode::Write, |conn| {
+            keys::create_first_organization(conn, org, first_key)
+        })
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        run!(self, Mode::Read, |conn| keys::list_organizations(conn))
+        run!(&self.db, Mode::Read, |conn| keys::list_organizations(conn))
     }
 
     async fn has_organizations(&self) -> Result<bool> {
-        run!(self, Mode::Read, |conn| keys::has_organizations(conn))
+        run!(&self.db, Mode::Read, |conn| keys::has_organizations(conn))
     }
 
     async fn insert_admin_key(&self, key: &AdminKey, actor: &Actor) -> Result<()> {
-        run!(self, Mode::Write, |conn| keys::insert_admin_key(
+        run!(&self.db, Mode::Write, |conn| keys::insert_admin_key(
             conn, key, actor
         ))
     }
 
     async fn organization(&self, org: &OrganizationId) -> Result<Option<Organization>> {
-        run!(self, Mode::Read, |conn| keys::organization(conn, org))
+        run!(&self.db, Mode::Read, |conn| keys::organization(conn, org))
     }
 
     async fn admin_key(&self, org: &OrganizationId, id: &AdminKeyId) -> Result<Option<AdminKey>> {
-        run!(self, Mode::Read, |conn| keys::admin_key(conn, org, id))
+        run!(&self.db, Mode::Read, |conn| keys::admin_key(conn, org, id))
     }
 
     async fn list_live_admin_keys(
@@ -269,17 +287,17 @@ impl Store for PostgresStore {
         org: &OrganizationId,
         page: &PageRequest,
     ) -> Result<Page<AdminKey>> {
-        run!(self, Mode::Read, |conn| keys::list_live_admin_keys(
+        run!(&self.db, Mode::Read, |conn| keys::list_live_admin_keys(
             conn, org, page
         ))
     }
 
     async fn record_admin_key_use(&self, uses: &[(AdminKeyId, i64)]) -> Result<()> {
-        run!(self, Mode::Write, |conn| keys::record_use(conn, uses))
+        run!(&self.db, Mode::Write, |conn| keys::record_use(conn, uses))
     }
 
     async fn admin_key_by_hash(&self, hash: &KeyHash) -> Result<Option<AdminKey>> {
-        let found = run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))?;
+        let found = self.key_lookups.find(&self.db, hash).await?;
         Ok(found.map(|(key, _)| key))
     }
 
@@ -287,12 +305,14 @@ impl Store for PostgresStore {
         &self,
         hash: &KeyHash,
     ) -> Result<Option<(AdminKey, Option<u64>)>> {
-        let found = run!(self, Mode::Read, |conn| keys::admin_key_by_hash(conn, hash))?;
+        let found = self.key_lookups.find(&self.db, hash).await?;
         Ok(found.map(|(key, count)| (key, Some(count))))
     }
 
     async fn list_admin_keys(&self, org: &OrganizationId) -> Result<Vec<AdminKey>> {
-        run!(self, Mode::Read, |conn| keys::list_admin_keys(conn, org))
+        run!(&self.db, Mode::Read, |conn| keys::list_admin_keys(
+            conn, org
+        ))
     }
 
     async fn revoke_admin_key(
@@ -301,7 +321,7 @@ impl Store for PostgresStore {
         id: &AdminKeyId,
         actor: &Actor,
     ) -> Result<AdminKey> {
-        run!(self, Mode::Write, |conn| keys::revoke_admin_key(
+        run!(&self.db, Mode::Write, |conn| keys::revoke_admin_key(
             conn, org, id, actor
         ))
     }
@@ -312,7 +332,7 @@ impl Store for PostgresStore {
         max: u32,
         actor: &Actor,
     ) -> Result<CertificateRecord> {
-        run!(self, Mode::Write, |conn| certificates::insert(
+        run!(&self.db, Mode::Write, |conn| certificates::insert(
             conn, cert, max, actor
         ))
     }
@@ -323,7 +343,7 @@ impl Store for PostgresStore {
         id: &CertificateId,
         with_der: bool,
     ) -> Result<Option<CertificateRecord>> {
-        run!(self, Mode::Read, |conn| certificates::get(
+        run!(&self.db, Mode::Read, |conn| certificates::get(
             conn, org, id, with_der
         ))
     }
@@ -335,7 +355,7 @@ impl Store for PostgresStore {
         name: Option<&str>,
         actor: &Actor,
     ) -> Result<CertificateRecord> {
-        run!(self, Mode::Write, |conn| certificates::rename(
+        run!(&self.db, Mode::Write, |conn| certificates::rename(
             conn, org, id, name, actor
         ))
     }
@@ -346,7 +366,7 @@ impl Store for PostgresStore {
         id: &CertificateId,
         actor: &Actor,
     ) -> Result<()> {
-        run!(self, Mode::Write, |conn| certificates::delete(
+        run!(&self.db, Mode::Write, |conn| certificates::delete(
             conn, org, id, actor
         ))
     }
@@ -357,7 +377,7 @@ impl Store for PostgresStore {
         scope: &Scope,
         page: &PageRequest,
     ) -> Result<Page<ScopedCertificate>> {
-        run!(self, Mode::Read, |conn| certificates::list(
+        run!(&self.db, Mode::Read, |conn| certificates::list(
             conn, org, scope, page
         ))
     }
@@ -370,7 +390,7 @@ impl Store for PostgresStore {
         active: bool,
         actor: &Actor,
     ) -> Result<Vec<ScopedCertificate>> {
-        run!(self, Mode::Write, |conn| certificates::set_active(
+        run!(&self.db, Mode::Write, |conn| certificates::set_active(
             conn, org, scope, ids, active, actor
         ))
     }
@@ -381,13 +401,13 @@ impl Store for PostgresStore {
         project: &ProjectRecord,
         actor: &Actor,
     ) -> Result<()> {
-        run!(self, Mode::Write, |conn| projects::insert(
+        run!(&self.db, Mode::Write, |conn| projects::insert(
             conn, org, project, actor
         ))
     }
 
     async fn project(&self, org: &OrganizationId, id: &ProjectId) -> Result<Option<ProjectRecord>> {
-        run!(self, Mode::Read, |conn| projects::get(conn, org, id))
+        run!(&self.db, Mode::Read, |conn| projects::get(conn, org, id))
     }
 
     async fn list_projects(
@@ -396,7 +416,7 @@ impl Store for PostgresStore {
         page: &PageRequest,
         include_archived: bool,
     ) -> Result<Page<ProjectRecord>> {
-        run!(self, Mode::Read, |conn| projects::list(
+        run!(&self.db, Mode::Read, |conn| projects::list(
             conn,
             org,
             page,
@@ -411,7 +431,7 @@ impl Store for PostgresStore {
         update: &ProjectUpdate,
         actor: &Actor,
     ) -> Result<ProjectRecord> {
-        run!(self, Mode::Write, |conn| projects::update(
+        run!(&self.db, Mode::Write, |conn| projects::update(
             conn, org, id, update, actor
         ))
     }
@@ -422,7 +442,7 @@ impl Store for PostgresStore {
         id: &ProjectId,
         actor: &Actor,
     ) -> Result<ProjectRecord> {
-        run!(self, Mode::Write, |conn| projects::archive(
+        run!(&self.db, Mode::Write, |conn| projects::archive(
             conn, org, id, actor
         ))
     }
@@ -432,6 +452,6 @@ impl Store for PostgresStore {
         org: &OrganizationId,
         query: &AuditQuery,
     ) -> Result<Page<AuditEntry>> {
-        run!(self, Mode::Read, |conn| audit::list(conn, org, query))
+        run!(&self.db, Mode::Read, |conn| audit::list(conn, org, query))
     }
 }

@@ -3,10 +3,10 @@
 use orgcerts_core::Error;
 use orgcerts_core::ids::{AdminKeyId, OrganizationId};
 use orgcerts_core::keys::KeyHash;
-use orgcerts_core::model::Actor;
 use orgcerts_core::model::Organization;
+use orgcerts_core::model::{Actor, AdminKey};
 
-use super::{SharedStore, T0, admin_key};
+use super::{SharedStore, T0, admin_key, new_org};
 
 /// Organizations list oldest first; keys are found by hash and listed oldest first per
 /// organization; an unknown organization is refused.
@@ -176,4 +176,68 @@ pub async fn first_organization_is_created_once(store: SharedStore) {
     assert!(!store.create_first_organization(&org, &key).await.unwrap());
     assert_eq!(store.admin_key_by_hash(&key.hash).await.unwrap(), None);
     assert_eq!(store.list_organizations().await.unwrap().len(), 1);
+}
+
+/// Many requests authenticating at once, with keys of several organizations and unknown ones,
+/// each find their own key (or none) and its organization; a key revoked between two such
+/// bursts is seen revoked by every lookup of the second.
+pub async fn concurrent_key_lookups_each_find_their_own(store: SharedStore) {
+    let mut keys = Vec::new();
+    for _ in 0..6 {
+        let org = new_org(store.as_ref()).await;
+        for n in 0..4 {
+            let (key, secret) = admin_key(&org, &format!("key {n}"), T0 + n);
+            store
+                .insert_admin_key(&key, &Actor::operator(T0))
+                .await
+                .unwrap();
+            keys.push((key, secret));
+        }
+    }
+    let unknown: Vec<String> = (0..8)
+        .map(|_| orgcerts_core::keys::generate_admin_key())
+        .collect();
+
+    let burst = |keys: Vec<(AdminKey, String)>| {
+        let store = store.clone();
+        let unknown = unknown.clone();
+        async move {
+            let mut lookups = tokio::task::JoinSet::new();
+            for round in 0..10 {
+                for (key, secret) in keys.iter().cloned() {
+                    let store = store.clone();
+                    lookups.spawn(async move {
+                        let found = store.admin_key_for_request(&KeyHash::of(&secret)).await;
+                        (Some(key), found.unwrap().map(|(found, _)| found))
+                    });
+                }
+                let secret = unknown[round % unknown.len()].clone();
+                let store = store.clone();
+                lookups.spawn(async move {
+                    let found = store.admin_key_for_request(&KeyHash::of(&secret)).await;
+                    (None, found.unwrap().map(|(found, _)| found))
+                });
+            }
+            let mut answered = 0;
+            while let Some(joined) = lookups.join_next().await {
+                let (expected, found) = joined.unwrap();
+                assert_eq!(found, expected);
+                answered += 1;
+            }
+            assert_eq!(answered, 10 * (keys.len() + 1));
+        }
+    };
+    burst(keys.clone()).await;
+
+    let revoked = store
+        .revoke_admin_key(
+            &keys[5].0.organization_id,
+            &keys[5].0.id,
+            &Actor::operator(T0 + 50),
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(T0 + 50));
+    keys[5].0 = revoked;
+    burst(keys).await;
 }

@@ -72,6 +72,7 @@ macro_rules! store_suite {
             project_list_order_and_archived,
             organizations_and_admin_keys,
             first_organization_is_created_once,
+            concurrent_key_lookups_each_find_their_own,
             admin_key_revocation,
             audit_entries_follow_changes_only,
         );
