@@ -11,8 +11,10 @@
 //!   `options=-c%20synchronous_commit%3Doff` in the URL). A crash while seeding may lose the
 //!   load; the benchmark then seeds again.
 //!
-//! Certificates of one organization are uploaded one after the other, so their list order
-//! (creation time, then creation sequence) is the order in which `--ids-out` records them.
+//! Up to [`UPLOADS_IN_FLIGHT`] uploads run at once, so that the store commits them in groups as
+//! it would a busy server's. `--ids-out` is read back from the store when the load is done: the
+//! first organization's certificates in their list order (creation time, then creation
+//! sequence), oldest first.
 
 mod mint;
 
@@ -24,8 +26,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use orgcerts_core::ids::OrganizationId;
+use orgcerts_core::model::Scope;
+use orgcerts_core::page::{Order, PageRequest};
 use orgcerts_core::{Service, Settings, Store};
 use orgcerts_store::SqliteStore;
+
+/// Uploads running at once while loading.
+const UPLOADS_IN_FLIGHT: usize = 64;
 
 #[derive(Debug, Parser)]
 #[command(name = "orgcerts-bench-seed", about)]
@@ -164,7 +172,7 @@ async fn load(args: Load) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&args.database_url).await?;
     let service = Service::new(
-        store,
+        Arc::clone(&store),
         Settings {
             max_certificates_per_org: args.max_certificates_per_org,
             read_cache_items: 0,
@@ -175,15 +183,18 @@ async fn load(args: Load) -> anyhow::Result<()> {
     let minter = tokio::task::spawn_blocking(move || mint::mint_parallel(total, &tx));
 
     let mut keys = create(&args.keys_out)?;
-    let mut ids = args.ids_out.as_ref().map(create).transpose()?;
     let mut pending: Vec<String> = Vec::new();
+    let mut uploads = tokio::task::JoinSet::new();
     let mut uploaded = 0u64;
+    let mut first_org = None;
     let mut last_report = Instant::now();
     for org_index in 0..args.orgs {
         let (org, key) = service
             .create_organization(&format!("bench organization {org_index}"), None)
             .await?;
         writeln!(keys, "{}", key.secret)?;
+        let org = Arc::new(org.id);
+        first_org.get_or_insert_with(|| Arc::clone(&org));
         for cert_index in 0..args.certs_per_org {
             if pending.is_empty() {
                 pending = rx
@@ -193,20 +204,14 @@ async fn load(args: Load) -> anyhow::Result<()> {
                 pending.reverse();
             }
             let pem = pending.pop().context("an empty chunk of certificates")?;
-            let cert = service
-                .upload_certificate(
-                    &org.id,
-                    None,
-                    &pem,
-                    Some(format!("bench certificate {cert_index}")),
-                )
-                .await?;
-            if org_index == 0
-                && let Some(ids) = ids.as_mut()
-            {
-                writeln!(ids, "{}", cert.id)?;
+            if uploads.len() >= UPLOADS_IN_FLIGHT {
+                uploaded += finish_upload(&mut uploads).await?;
             }
-            uploaded += 1;
+            let (service, org) = (service.clone(), Arc::clone(&org));
+            uploads.spawn(async move {
+                let name = Some(format!("bench certificate {cert_index}"));
+                service.upload_certificate(&org, None, &pem, name).await
+            });
         }
         if last_report.elapsed() > Duration::from_secs(10) {
             last_report = Instant::now();
@@ -217,11 +222,14 @@ async fn load(args: Load) -> anyhow::Result<()> {
             );
         }
     }
+    while !uploads.is_empty() {
+        uploaded += finish_upload(&mut uploads).await?;
+    }
     drop(rx);
     minter.await??;
     keys.flush()?;
-    if let Some(ids) = ids.as_mut() {
-        ids.flush()?;
+    if let (Some(path), Some(org)) = (&args.ids_out, first_org) {
+        write_ids(store.as_ref(), &org, path).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -232,5 +240,44 @@ async fn load(args: Load) -> anyhow::Result<()> {
             "seconds": (seconds * 10.0).round() / 10.0,
         })
     );
+    Ok(())
+}
+
+/// Waits for one of the uploads in flight: 1 once it is stored, or its error.
+async fn finish_upload(
+    uploads: &mut tokio::task::JoinSet<
+        orgcerts_core::Result<orgcerts_core::model::CertificateRecord>,
+    >,
+) -> anyhow::Result<u64> {
+    match uploads.join_next().await {
+        Some(joined) => {
+            joined.context("an upload panicked")??;
+            Ok(1)
+        }
+        None => Ok(0),
+    }
+}
+
+/// Writes the ids of `org`'s certificates to `path`, one per line, in list order oldest first.
+async fn write_ids(store: &dyn Store, org: &OrganizationId, path: &PathBuf) -> anyhow::Result<()> {
+    let mut ids = create(path)?;
+    let mut page = PageRequest {
+        limit: 100,
+        after: None,
+        order: Order::Asc,
+    };
+    loop {
+        let found = store
+            .list_certificates(org, &Scope::Organization, &page)
+            .await?;
+        for cert in &found.items {
+            writeln!(ids, "{}", cert.certificate.id)?;
+        }
+        match found.items.last() {
+            Some(last) if found.has_more => page.after = Some(last.certificate.id.to_string()),
+            _ => break,
+        }
+    }
+    ids.flush()?;
     Ok(())
 }
