@@ -3,8 +3,7 @@
 use orgcerts_core::Error;
 use orgcerts_core::ids::{AdminKeyId, OrganizationId};
 use orgcerts_core::keys::KeyHash;
-use orgcerts_core::model::Organization;
-use orgcerts_core::model::{Actor, AdminKey};
+use orgcerts_core::model::{Actor, AdminKey, Organization};
 
 use super::{SharedStore, T0, admin_key, new_org};
 
@@ -204,19 +203,17 @@ pub async fn concurrent_key_lookups_each_find_their_own(store: SharedStore) {
         async move {
             let mut lookups = tokio::task::JoinSet::new();
             for round in 0..10 {
-                for (key, secret) in keys.iter().cloned() {
+                let known = keys
+                    .iter()
+                    .map(|(key, secret)| (Some(key.clone()), secret.clone()));
+                let stranger = (None, unknown[round % unknown.len()].clone());
+                for (expected, secret) in known.chain([stranger]) {
                     let store = store.clone();
                     lookups.spawn(async move {
                         let found = store.admin_key_for_request(&KeyHash::of(&secret)).await;
-                        (Some(key), found.unwrap().map(|(found, _)| found))
+                        (expected, found.unwrap().map(|(found, _)| found))
                     });
                 }
-                let secret = unknown[round % unknown.len()].clone();
-                let store = store.clone();
-                lookups.spawn(async move {
-                    let found = store.admin_key_for_request(&KeyHash::of(&secret)).await;
-                    (None, found.unwrap().map(|(found, _)| found))
-                });
             }
             let mut answered = 0;
             while let Some(joined) = lookups.join_next().await {
