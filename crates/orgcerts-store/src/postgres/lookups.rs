@@ -80,12 +80,22 @@ async fn run_lookups(db: Db, mut lookups: mpsc::UnboundedReceiver<Lookup>) {
         let Ok(statement) = Arc::clone(&statements).acquire_owned().await else {
             return;
         };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match lookups.try_recv() {
-                Ok(lookup) => batch.push(lookup),
-                Err(_) => break,
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(lookup) = next {
+            // A lookup whose request stopped waiting (its deadline passed while the database
+            // was slow) needs no statement: the live ones behind it should not wait for it.
+            if !lookup.reply.is_closed() {
+                batch.push(lookup);
             }
+            next = if batch.len() < MAX_BATCH {
+                lookups.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if batch.is_empty() {
+            continue;
         }
         let db = db.clone();
         tokio::spawn(async move {
