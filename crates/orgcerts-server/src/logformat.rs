@@ -139,31 +139,43 @@ fn json_int<W: fmt::Write + ?Sized>(out: &mut W, value: impl itoa::Integer) -> f
 /// escapes are passed on whole, so an ordinary string is one `write_str`.
 struct Escaped<'a, W: ?Sized>(&'a mut W);
 
+/// What `serde_json` writes after a backslash for each byte inside a string: `u` for the
+/// `\u00xx` form, 0 for a byte written as it is.
+static ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x0c] = b'f';
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 impl<W: fmt::Write + ?Sized> fmt::Write for Escaped<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut run = 0;
-        for (i, byte) in s.bytes().enumerate() {
-            let short = match byte {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0x00..=0x1f => "",
-                _ => continue,
-            };
+        for (i, &byte) in s.as_bytes().iter().enumerate() {
+            let escape = ESCAPES[usize::from(byte)];
+            if escape == 0 {
+                continue;
+            }
             // Every byte escaped is ASCII, so `run..i` and `i + 1..` fall on character bounds.
             self.0.write_str(&s[run..i])?;
-            if short.is_empty() {
-                self.0.write_str("\\u00")?;
+            self.0.write_char('\\')?;
+            self.0.write_char(char::from(escape))?;
+            if escape == b'u' {
+                self.0.write_str("00")?;
                 self.0.write_char(char::from(HEX[usize::from(byte >> 4)]))?;
                 self.0
                     .write_char(char::from(HEX[usize::from(byte & 0xf)]))?;
-            } else {
-                self.0.write_str(short)?;
             }
             run = i + 1;
         }

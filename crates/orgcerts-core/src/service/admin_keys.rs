@@ -66,8 +66,13 @@ impl Service {
 
     fn note_key_use(&self, key: &AdminKeyId, at: i64) {
         if let Ok(mut pending) = self.pending_use.lock() {
-            let latest = pending.entry(key.clone()).or_insert(at);
-            *latest = (*latest).max(at);
+            // The key's id is copied only the first time it is seen between two flushes.
+            match pending.get_mut(key) {
+                Some(latest) => *latest = (*latest).max(at),
+                None => {
+                    pending.insert(key.clone(), at);
+                }
+            }
         }
     }
 
