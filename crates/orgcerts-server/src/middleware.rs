@@ -53,24 +53,22 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     // Strings as `&str`, not `%Display`: the same line, without the formatting machinery.
     let (request_id, method, path) = (request_id.as_str(), method.as_str(), path.as_str());
+    macro_rules! log_request {
+        ($level:ident) => {
+            tracing::$level!(
+                request_id,
+                method,
+                path,
+                status = status.as_u16(),
+                latency_us,
+                "request"
+            )
+        };
+    }
     if status.is_server_error() {
-        tracing::error!(
-            request_id,
-            method,
-            path,
-            status = status.as_u16(),
-            latency_us,
-            "request"
-        );
+        log_request!(error);
     } else {
-        tracing::info!(
-            request_id,
-            method,
-            path,
-            status = status.as_u16(),
-            latency_us,
-            "request"
-        );
+        log_request!(info);
     }
     response
 }

@@ -204,12 +204,17 @@ async fn first_start_prints_a_working_key_once_and_operator_commands_work_alongs
         .collect();
     assert_eq!(request_lines.len(), 5);
     for line in &request_lines {
+        let id = line["fields"]["request_id"].as_str().unwrap();
         assert!(
-            line["fields"]["request_id"]
-                .as_str()
-                .unwrap()
-                .starts_with("req_")
+            id.len() == 36
+                && id.starts_with("req_")
+                && id[4..]
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{id}"
         );
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["fields"]["method"], "GET");
         assert_eq!(line["fields"]["path"], "/v1/organization/certificates");
         assert!(line["fields"]["status"].is_u64());
         assert!(line["fields"]["latency_us"].is_u64());
