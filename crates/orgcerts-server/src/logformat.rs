@@ -24,9 +24,9 @@
 //! `Display` or `Debug` values): strings through an escaper that passes the runs between
 //! escapes on whole, integers through `itoa` (going through `serde_json`'s writer cost a UTF-8
 //! check per piece and a tenth of the list request's instructions); and the
-//! `YYYY-MM-DDTHH:MM:SS` part of the timestamp is formatted once per second per thread. The span object, a rare path (the
-//! server itself creates no spans), is written the way tracing-subscriber writes it: the
-//! span's stored JSON fields parsed and written back.
+//! `YYYY-MM-DDTHH:MM:SS` part of the timestamp is formatted once per second per thread. The
+//! span object, a rare path (the server itself creates no spans), is written the way
+//! tracing-subscriber writes it: the span's stored JSON fields parsed and written back.
 
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
@@ -160,7 +160,6 @@ static ESCAPES: [u8; 256] = {
 
 impl<W: fmt::Write + ?Sized> fmt::Write for Escaped<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut run = 0;
         for (i, &byte) in s.as_bytes().iter().enumerate() {
             let escape = ESCAPES[usize::from(byte)];
@@ -172,10 +171,11 @@ impl<W: fmt::Write + ?Sized> fmt::Write for Escaped<'_, W> {
             self.0.write_char('\\')?;
             self.0.write_char(char::from(escape))?;
             if escape == b'u' {
-                self.0.write_str("00")?;
-                self.0.write_char(char::from(HEX[usize::from(byte >> 4)]))?;
+                // One byte makes the two digits exactly: `encode_to_slice` cannot fail here.
+                let mut digits = *b"0000";
+                let _ = hex::encode_to_slice([byte], &mut digits[2..]);
                 self.0
-                    .write_char(char::from(HEX[usize::from(byte & 0xf)]))?;
+                    .write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)?;
             }
             run = i + 1;
         }
@@ -477,11 +477,17 @@ mod tests {
     #[test]
     fn the_request_line_has_the_fields_and_values_of_the_json_format() {
         let lines = ours(|| {
-            let request_id = "req_0123456789abcdef0123456789abcdef".to_owned();
-            let method = axum::http::Method::GET;
-            let path = "/v1/organization/certificates".to_owned();
+            let (request_id, method) = ("req_0123456789abcdef0123456789abcdef", "GET");
+            let path = "/v1/organization/certificates";
             let latency_us: u64 = 83;
-            tracing::info!(%request_id, %method, %path, status = 200u16, latency_us, "request");
+            tracing::info!(
+                request_id,
+                method,
+                path,
+                status = 200u16,
+                latency_us,
+                "request"
+            );
         });
         let [line] = &lines[..] else {
             panic!("{lines:?}")
@@ -560,13 +566,26 @@ mod tests {
 
     /// The server's request lines, as `middleware::observe` logs them.
     fn request_lines() {
-        let request_id = format!("req_{:032x}", 0x0123_4567_89ab_cdef_u128);
-        let method = axum::http::Method::GET;
-        let path = "/v1/organization/certificates".to_owned();
+        let (request_id, method) = ("req_00000000000000000123456789abcdef", "GET");
+        let path = "/v1/organization/certificates";
         let latency_us: u64 = 83;
-        tracing::info!(%request_id, %method, %path, status = 200u16, latency_us, "request");
-        let method = axum::http::Method::POST;
-        tracing::error!(%request_id, %method, %path, status = 500u16, latency_us, "request");
+        tracing::info!(
+            request_id,
+            method,
+            path,
+            status = 200u16,
+            latency_us,
+            "request"
+        );
+        let method = "POST";
+        tracing::error!(
+            request_id,
+            method,
+            path,
+            status = 500u16,
+            latency_us,
+            "request"
+        );
     }
 
     #[test]
@@ -577,7 +596,8 @@ mod tests {
     }
 
     /// A message and a field value with everything JSON must escape, and more.
-    const AWKWARD: &str = "quote \" backslash \\ slash / newline \n tab \t cr \r nul \0 bell \u{7} backspace \u{8} form-feed \u{c} unit-separator \u{1f} \
+    const AWKWARD: &str = "quote \" backslash \\ slash / newline \n tab \t cr \r nul \0 bell \u{7} \
+                           backspace \u{8} form-feed \u{c} unit-separator \u{1f} \
                            del \u{7f} e-acute \u{e9} crab \u{1f980} line-separator \u{2028} </script>";
 
     #[test]

@@ -80,13 +80,9 @@ struct RequestId([u8; 36]);
 
 impl RequestId {
     fn new() -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = *b"req_00000000000000000000000000000000";
-        let mut bits = rand::random::<u128>();
-        for digit in id[4..].iter_mut().rev() {
-            *digit = HEX[(bits & 0xf) as usize];
-            bits >>= 4;
-        }
+        // 16 bytes make the 32 digits exactly: the one error, lengths that disagree, cannot be.
+        let _ = hex::encode_to_slice(rand::random::<[u8; 16]>(), &mut id[4..]);
         Self(id)
     }
 
