@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::ratelimit::RateLimitSlot;
 
 /// A JSON body. An empty body reads as `{}` (the Node SDK sends `Content-Type: application/json`
 /// with no body on some calls); the `Content-Type` itself is not required, as with OpenAI.
@@ -199,13 +198,8 @@ impl FromRequestParts<AppState> for Authenticated {
         let principal = state.service.authenticate(key).await?;
         if let Some(limiter) = &state.limiter {
             let result = limiter.check(principal.key_id.as_str());
-            let headers = match &result {
-                Ok(headers) | Err(ApiError::RateLimited { headers, .. }) => Some(headers.clone()),
-                Err(_) => None,
-            };
-            if let (Some(headers), Some(slot)) = (headers, parts.extensions.get::<RateLimitSlot>())
-            {
-                let _ = slot.0.set(headers);
+            if let Ok(headers) | Err(ApiError::RateLimited { headers, .. }) = &result {
+                crate::middleware::note_rate_limit(headers.clone());
             }
             result?;
         }

@@ -171,17 +171,18 @@ pub fn ops_app(state: AppState) -> App {
 }
 
 fn finish(routes: Router<AppState>, state: AppState) -> App {
-    let router = routes
-        .fallback(middleware::unknown_route)
-        .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+    // One stack in one `layer` call: each call wraps every route in another boxed service,
+    // which each request then clones (axum's `Router::layer` documentation).
+    let stack = tower::ServiceBuilder::new()
+        .layer(middleware::ObserveLayer::new(state.metrics.clone()))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::observe,
-        ))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
+    let router = routes
+        .fallback(middleware::unknown_route)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(stack)
         .with_state(state);
     // Path normalization must happen before routing, so it wraps the router from outside.
     middleware::normalize_path(router)

@@ -2,9 +2,12 @@
 //! and certificates by time left to expiry.
 
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use axum::extract::MatchedPath;
+use axum::http::Method;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -13,15 +16,67 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: Route,
+    method: MethodLabel,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
-    method: String,
+    route: Route,
+    method: MethodLabel,
+}
+
+/// The route template a request matched (never the raw path, so ids do not explode the label
+/// space), or `unmatched`. Held as axum's [`MatchedPath`], which shares its text: labels are
+/// made for every request without copying it.
+#[derive(Clone, Debug)]
+pub struct Route(Option<MatchedPath>);
+
+impl Route {
+    pub fn new(matched: Option<MatchedPath>) -> Self {
+        Self(matched)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("unmatched", MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Route {}
+
+impl Hash for Route {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for Route {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        encoder.write_str(self.as_str())
+    }
+}
+
+/// A request's method; the standard ones are held without allocating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MethodLabel(Method);
+
+impl Hash for MethodLabel {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        encoder.write_str(self.0.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -90,22 +145,22 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts one answered request. `route` is the matched route template (never the raw
-    /// path, so ids do not explode the label space).
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    /// Counts one answered request.
+    pub fn observe_request(&self, route: &Route, method: &Method, status: u16, elapsed: Duration) {
+        let (route, method) = (route.clone(), MethodLabel(method.clone()));
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.clone(),
+                method: method.clone(),
+            })
+            .observe(elapsed.as_secs_f64());
         self.requests
             .get_or_create(&RequestLabels {
-                route: route.to_owned(),
-                method: method.to_owned(),
+                route,
+                method,
                 status,
             })
             .inc();
-        self.latency
-            .get_or_create(&RouteLabels {
-                route: route.to_owned(),
-                method: method.to_owned(),
-            })
-            .observe(elapsed.as_secs_f64());
     }
 
     /// Sets the pool gauges.

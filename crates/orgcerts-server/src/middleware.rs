@@ -2,57 +2,147 @@
 //! normalization, and the JSON answers for unknown routes, wrong methods and panics.
 
 use std::any::Any;
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tower::util::MapRequest;
+use tower::{Layer, Service};
 
-use crate::AppState;
 use crate::error::ApiError;
-use crate::ratelimit::RateLimitSlot;
+use crate::metrics::{Metrics, Route};
+use crate::ratelimit::RateLimitHeaders;
 
-/// Stamps every response with `x-request-id`, `openai-processing-ms`, the admin key's
-/// `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false` (the
-/// official SDKs otherwise retry a 409); counts it in the metrics; logs one line per request,
-/// with its request id, which lines logged while serving it also carry ([`CurrentRequestId`]).
-pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = RequestId::new();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let matched = req.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let rate_limit = RateLimitSlot::default();
-    req.extensions_mut().insert(rate_limit.clone());
-    let mut response = REQUEST_ID.scope(request_id, next.run(req)).await;
+/// The layer that stamps every response with `x-request-id`, `openai-processing-ms`, the admin
+/// key's `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false`
+/// (the official SDKs otherwise retry a 409); counts it in the metrics; and logs one line per
+/// request, with its request id, which lines logged while serving it also carry
+/// ([`CurrentRequestId`]).
+///
+/// A hand-written layer rather than `axum::middleware::from_fn`, which boxes the inner service
+/// and clones the state for every request.
+#[derive(Clone)]
+pub struct ObserveLayer {
+    metrics: Arc<Metrics>,
+}
 
+impl ObserveLayer {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
+    }
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// The service of [`ObserveLayer`].
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S, B> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = axum::http::Response<B>, Error = Infallible>,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = axum::http::Response<B>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        let route = Route::new(req.extensions().get::<MatchedPath>().cloned());
+        // `inner` was made ready by `poll_ready`, and is called right here, so it needs no
+        // clone; the handler itself runs when the future is polled, inside the scope.
+        let response = self.inner.call(req);
+        let metrics = self.metrics.clone();
+        let context = RequestContext {
+            id: RequestId::new(),
+            rate_limit: Cell::new(None),
+        };
+        Box::pin(async move {
+            let (response, context) = REQUEST
+                .scope(context, async move {
+                    let response = response.await;
+                    (response, REQUEST.with(RequestContext::take))
+                })
+                .await;
+            let Ok(mut response) = response;
+            finish(
+                &mut response,
+                &context,
+                &metrics,
+                started,
+                &method,
+                uri.path(),
+                &route,
+            );
+            Ok(response)
+        })
+    }
+}
+
+// Header names as constants: made once, at compile time, rather than parsed per response.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const OPENAI_PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
+const X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
+
+/// Everything [`ObserveLayer`] does once the response is there.
+fn finish<B>(
+    response: &mut axum::http::Response<B>,
+    context: &RequestContext,
+    metrics: &Metrics,
+    started: Instant,
+    method: &Method,
+    path: &str,
+    route: &Route,
+) {
     let status = response.status();
     let elapsed = started.elapsed();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_bytes(&request_id.0) {
-        headers.insert("x-request-id", value);
+    if let Ok(value) = HeaderValue::from_bytes(&context.id.0) {
+        headers.insert(X_REQUEST_ID, value);
     }
     let millis = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    headers.insert("openai-processing-ms", HeaderValue::from(millis));
+    headers.insert(OPENAI_PROCESSING_MS, HeaderValue::from(millis));
     if status.is_client_error()
         && status != StatusCode::REQUEST_TIMEOUT
         && status != StatusCode::TOO_MANY_REQUESTS
     {
-        headers.insert("x-should-retry", HeaderValue::from_static("false"));
+        headers.insert(X_SHOULD_RETRY, HeaderValue::from_static("false"));
     }
-    if let Some(limits) = rate_limit.0.get() {
+    if let Some(limits) = context.rate_limit.take() {
         limits.apply(headers);
     }
-    state
-        .metrics
-        .observe_request(route, method.as_str(), status.as_u16(), elapsed);
+    metrics.observe_request(route, method, status.as_u16(), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     // Strings as `&str`, not `%Display`: the same line, without the formatting machinery.
-    let (request_id, method, path) = (request_id.as_str(), method.as_str(), path.as_str());
+    let (request_id, method) = (context.id.as_str(), method.as_str());
     macro_rules! log_request {
         ($level:ident) => {
             tracing::$level!(
@@ -70,7 +160,6 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     } else {
         log_request!(info);
     }
-    response
 }
 
 /// A request's id: `req_` and 32 random lowercase hex digits, as OpenAI's look. Held by value
@@ -92,20 +181,42 @@ impl RequestId {
     }
 }
 
+/// What the task serving a request knows about it: its id, and the rate-limit headers that
+/// authentication leaves for the response ([`note_rate_limit`]).
+struct RequestContext {
+    id: RequestId,
+    rate_limit: Cell<Option<RateLimitHeaders>>,
+}
+
+impl RequestContext {
+    fn take(&self) -> Self {
+        Self {
+            id: self.id,
+            rate_limit: Cell::new(self.rate_limit.take()),
+        }
+    }
+}
+
 tokio::task_local! {
-    /// The id of the request the task is serving, for the lines logged while serving it.
-    static REQUEST_ID: RequestId;
+    /// The request the task is serving. (A task-local rather than a tracing span or a request
+    /// extension: a span per request cost more than the line, and an extension an allocation.)
+    static REQUEST: RequestContext;
+}
+
+/// Leaves the admin key's rate-limit headers for the response of the request being served.
+pub fn note_rate_limit(headers: RateLimitHeaders) {
+    let _ = REQUEST.try_with(|context| context.rate_limit.set(Some(headers)));
 }
 
 /// Shows the id of the request being served (nothing outside a request): every line logged
 /// while serving one carries it as `request_id = %CurrentRequestId`, like the request's own
-/// line. (A task-local rather than a tracing span: a span per request cost more than the line.)
+/// line.
 pub struct CurrentRequestId;
 
 impl std::fmt::Display for CurrentRequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        REQUEST_ID
-            .try_with(|id| f.write_str(id.as_str()))
+        REQUEST
+            .try_with(|context| f.write_str(context.id.as_str()))
             .unwrap_or(Ok(()))
     }
 }

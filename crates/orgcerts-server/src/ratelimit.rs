@@ -5,7 +5,6 @@
 //! can reach up to N times the configured rate.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue};
@@ -32,10 +31,6 @@ pub struct RateLimitHeaders {
     remaining: u32,
     reset: Duration,
 }
-
-/// Where the authentication extractor leaves the headers for the response middleware.
-#[derive(Debug, Clone, Default)]
-pub struct RateLimitSlot(pub Arc<OnceLock<RateLimitHeaders>>);
 
 impl AdminKeyLimiter {
     /// `per_minute` requests per minute per key, bursts of up to `burst`. `None` when
