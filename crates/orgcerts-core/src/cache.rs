@@ -23,8 +23,8 @@
 
 use std::sync::Arc;
 
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
 
 use crate::ids::OrganizationId;
 use crate::model::{Principal, Scope, ScopedCertificate};
@@ -34,7 +34,26 @@ use crate::page::{Order, Page, PageRequest};
 /// page by page from the store.
 pub const MAX_CACHED_LIST: u32 = 1000;
 
-type ListKey = (OrganizationId, Scope);
+/// The key of a scope's cached list.
+#[derive(PartialEq, Eq, Hash)]
+struct ListKey {
+    org: OrganizationId,
+    scope: Scope,
+}
+
+/// A [`ListKey`] borrowed, to look one up without copying the ids: it hashes as the key it
+/// names (`&T` hashes as `T`, fields in the same order).
+#[derive(Hash)]
+struct ListKeyRef<'a> {
+    org: &'a OrganizationId,
+    scope: &'a Scope,
+}
+
+impl Equivalent<ListKey> for ListKeyRef<'_> {
+    fn equivalent(&self, key: &ListKey) -> bool {
+        *self.org == key.org && *self.scope == key.scope
+    }
+}
 
 /// Strings stored end to end in one buffer: a list's ids, or its items' encodings. Two
 /// allocations for a whole list instead of one per string, read in order by a page.
@@ -165,7 +184,7 @@ impl ReadCache {
     /// The list stamped with `token`, if any (`Some(None)`: known to be too long).
     pub fn list(&self, org: &OrganizationId, scope: &Scope, token: u64) -> Option<CachedEntry> {
         self.lists
-            .get(&(org.clone(), scope.clone()))
+            .get(&ListKeyRef { org, scope })
             .and_then(|(t, list)| (t == token).then_some(list))
     }
 
@@ -176,8 +195,13 @@ impl ReadCache {
         token: u64,
         list: CachedEntry,
     ) {
-        self.lists
-            .insert((org.clone(), scope.clone()), (token, list));
+        self.lists.insert(
+            ListKey {
+                org: org.clone(),
+                scope: scope.clone(),
+            },
+            (token, list),
+        );
     }
 }
 
@@ -308,7 +332,7 @@ pub(crate) fn page_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::CertificateId;
+    use crate::ids::{CertificateId, ProjectId};
     use crate::model::CertificateRecord;
 
     fn page_of(list: &[ScopedCertificate], page: &PageRequest) -> Option<Page<ScopedCertificate>> {
@@ -393,6 +417,27 @@ mod tests {
         assert!(cache.list(&org, &Scope::Organization, 7).is_some());
         assert!(cache.list(&org, &Scope::Organization, 8).is_none());
         assert!(ReadCache::new(0).is_none());
+    }
+
+    #[test]
+    fn lists_are_found_by_organization_and_scope() {
+        let cache = ReadCache::new(100).unwrap();
+        let (org, other_org) = (OrganizationId::generate(), OrganizationId::generate());
+        let (project, other_project) = (ProjectId::generate(), ProjectId::generate());
+        let scope = Scope::Project(project.clone());
+        cache.remember_list(
+            &org,
+            &scope,
+            1,
+            CachedList::new(list(2), None).map(Arc::new),
+        );
+        let found = |org: &OrganizationId, scope: &Scope| {
+            cache.list(org, scope, 1).flatten().map(|l| l.ids.len())
+        };
+        assert_eq!(found(&org, &Scope::Project(project.clone())), Some(2));
+        assert_eq!(found(&org, &Scope::Project(other_project)), None);
+        assert_eq!(found(&org, &Scope::Organization), None);
+        assert_eq!(found(&other_org, &Scope::Project(project)), None);
     }
 
     #[test]

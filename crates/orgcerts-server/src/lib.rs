@@ -175,9 +175,6 @@ fn finish(routes: Router<AppState>, state: AppState) -> App {
     // which each request then clones (axum's `Router::layer` documentation).
     let stack = tower::ServiceBuilder::new()
         .layer(middleware::ObserveLayer::new(state.metrics.clone()))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            middleware::panic_response,
-        ))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
     let router = routes
         .fallback(middleware::unknown_route)

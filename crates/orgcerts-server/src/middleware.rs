@@ -5,6 +5,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,6 +15,7 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use tower::util::MapRequest;
 use tower::{Layer, Service};
 
@@ -21,7 +23,7 @@ use crate::error::ApiError;
 use crate::metrics::{Metrics, Route};
 use crate::ratelimit::RateLimitHeaders;
 
-/// The layer that stamps every response with `x-request-id`, `openai-processing-ms`, the admin
+/// The layer that turns a handler's panic into the generic 500, stamps every response with `x-request-id`, `openai-processing-ms`, the admin
 /// key's `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false`
 /// (the official SDKs otherwise retry a 409); counts it in the metrics; and logs one line per
 /// request, with its request id, which lines logged while serving it also carry
@@ -58,15 +60,14 @@ pub struct Observe<S> {
     metrics: Arc<Metrics>,
 }
 
-impl<S, B> Service<Request> for Observe<S>
+impl<S> Service<Request> for Observe<S>
 where
-    S: Service<Request, Response = axum::http::Response<B>, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible>,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
-    type Response = axum::http::Response<B>;
+    type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -79,7 +80,7 @@ where
         let route = Route::new(req.extensions().get::<MatchedPath>().cloned());
         // `inner` was made ready by `poll_ready`, and is called right here, so it needs no
         // clone; the handler itself runs when the future is polled, inside the scope.
-        let response = self.inner.call(req);
+        let response = panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let metrics = self.metrics.clone();
         let context = RequestContext {
             id: RequestId::new(),
@@ -88,11 +89,18 @@ where
         Box::pin(async move {
             let (response, context) = REQUEST
                 .scope(context, async move {
-                    let response = response.await;
+                    // A panic, in `call` or in the handler, is the generic 500.
+                    let response = match response {
+                        Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
+                            Ok(Ok(response)) => response,
+                            Err(panic) => panic_response(&*panic),
+                        },
+                        Err(panic) => panic_response(&*panic),
+                    };
                     (response, REQUEST.with(RequestContext::take))
                 })
                 .await;
-            let Ok(mut response) = response;
+            let mut response = response;
             finish(
                 &mut response,
                 &context,
@@ -113,8 +121,8 @@ const OPENAI_PROCESSING_MS: HeaderName = HeaderName::from_static("openai-process
 const X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
 
 /// Everything [`ObserveLayer`] does once the response is there.
-fn finish<B>(
-    response: &mut axum::http::Response<B>,
+fn finish(
+    response: &mut Response,
     context: &RequestContext,
     metrics: &Metrics,
     started: Instant,
@@ -238,8 +246,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// A handler panic becomes the generic 500; the panic message goes to the log only.
-#[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
-pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+fn panic_response(panic: &(dyn Any + Send)) -> Response {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)
@@ -294,6 +301,41 @@ fn collapse_slashes(mut req: Request) -> Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("secret detail")
+    }
+
+    async fn send(path: &str) -> (Response, serde_json::Value) {
+        let app = Router::new()
+            .route("/ok", get(|| async { "fine" }))
+            .route("/boom", get(boom))
+            .layer(ObserveLayer::new(Arc::new(Metrics::default())));
+        let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 16).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (Response::from_parts(parts, Body::empty()), json)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_the_generic_500_with_a_request_id() {
+        let (response, body) = send("/boom").await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["type"], "server_error");
+        assert!(!body.to_string().contains("secret detail"), "{body}");
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(id.starts_with("req_") && id.len() == 36, "{id}");
+        assert!(response.headers().get("x-should-retry").is_none());
+
+        let (response, _) = send("/ok").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().contains_key("openai-processing-ms"));
+    }
 
     #[test]
     fn collapses_repeated_slashes_and_keeps_the_query() {
