@@ -1,5 +1,6 @@
 //! JSON response bodies.
 
+use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -33,14 +34,13 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 fn ok(body: Vec<u8>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    // Built directly: the `(headers, body)` tuple goes through axum's generic parts machinery.
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// A `200 OK` list (`ListResponse`) of items already encoded as JSON: the bytes
