@@ -564,7 +564,7 @@ mod tests {
         );
     }
 
-    /// The server's request lines, as `middleware::observe` logs them.
+    /// The server's request lines, as `middleware::ObserveLayer` logs them.
     fn request_lines() {
         let (request_id, method) = ("req_00000000000000000123456789abcdef", "GET");
         let path = "/v1/organization/certificates";
