@@ -23,11 +23,11 @@ use crate::error::ApiError;
 use crate::metrics::{Metrics, Route};
 use crate::ratelimit::RateLimitHeaders;
 
-/// The layer that turns a handler's panic into the generic 500, stamps every response with `x-request-id`, `openai-processing-ms`, the admin
-/// key's `x-ratelimit-*` headers and, on 4xx other than 408 and 429, `x-should-retry: false`
-/// (the official SDKs otherwise retry a 409); counts it in the metrics; and logs one line per
-/// request, with its request id, which lines logged while serving it also carry
-/// ([`CurrentRequestId`]).
+/// The layer that turns a handler's panic into the generic 500; stamps every response with
+/// `x-request-id`, `openai-processing-ms`, the admin key's `x-ratelimit-*` headers and, on 4xx
+/// other than 408 and 429, `x-should-retry: false` (the official SDKs otherwise retry a 409);
+/// counts it in the metrics; and logs one line per request, with its request id, which lines
+/// logged while serving it also carry ([`CurrentRequestId`]).
 ///
 /// A hand-written layer rather than `axum::middleware::from_fn`, which boxes the inner service
 /// and clones the state for every request.
@@ -74,20 +74,23 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let started = Instant::now();
-        let method = req.method().clone();
-        let uri = req.uri().clone();
-        let route = Route::new(req.extensions().get::<MatchedPath>().cloned());
+        let request = RequestFacts {
+            started: Instant::now(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            route: Route::new(req.extensions().get::<MatchedPath>().cloned()),
+        };
         // `inner` was made ready by `poll_ready`, and is called right here, so it needs no
         // clone; the handler itself runs when the future is polled, inside the scope.
         let response = panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let metrics = self.metrics.clone();
+        let id = RequestId::new();
         let context = RequestContext {
-            id: RequestId::new(),
+            id,
             rate_limit: Cell::new(None),
         };
         Box::pin(async move {
-            let (response, context) = REQUEST
+            let (mut response, rate_limit) = REQUEST
                 .scope(context, async move {
                     // A panic, in `call` or in the handler, is the generic 500.
                     let response = match response {
@@ -97,19 +100,10 @@ where
                         },
                         Err(panic) => panic_response(&*panic),
                     };
-                    (response, REQUEST.with(RequestContext::take))
+                    (response, REQUEST.with(|context| context.rate_limit.take()))
                 })
                 .await;
-            let mut response = response;
-            finish(
-                &mut response,
-                &context,
-                &metrics,
-                started,
-                &method,
-                uri.path(),
-                &route,
-            );
+            finish(&mut response, &request, id, rate_limit, &metrics);
             Ok(response)
         })
     }
@@ -120,20 +114,26 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const OPENAI_PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
 const X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
 
+/// What [`Observe`] notes of a request before handing it on.
+struct RequestFacts {
+    started: Instant,
+    method: Method,
+    uri: Uri,
+    route: Route,
+}
+
 /// Everything [`ObserveLayer`] does once the response is there.
 fn finish(
     response: &mut Response,
-    context: &RequestContext,
+    request: &RequestFacts,
+    id: RequestId,
+    rate_limit: Option<RateLimitHeaders>,
     metrics: &Metrics,
-    started: Instant,
-    method: &Method,
-    path: &str,
-    route: &Route,
 ) {
     let status = response.status();
-    let elapsed = started.elapsed();
+    let elapsed = request.started.elapsed();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_bytes(&context.id.0) {
+    if let Ok(value) = HeaderValue::from_bytes(&id.0) {
         headers.insert(X_REQUEST_ID, value);
     }
     let millis = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
@@ -144,13 +144,13 @@ fn finish(
     {
         headers.insert(X_SHOULD_RETRY, HeaderValue::from_static("false"));
     }
-    if let Some(limits) = context.rate_limit.take() {
+    if let Some(limits) = rate_limit {
         limits.apply(headers);
     }
-    metrics.observe_request(route, method, status.as_u16(), elapsed);
+    metrics.observe_request(&request.route, &request.method, status.as_u16(), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     // Strings as `&str`, not `%Display`: the same line, without the formatting machinery.
-    let (request_id, method) = (context.id.as_str(), method.as_str());
+    let (request_id, method, path) = (id.as_str(), request.method.as_str(), request.uri.path());
     macro_rules! log_request {
         ($level:ident) => {
             tracing::$level!(
@@ -194,15 +194,6 @@ impl RequestId {
 struct RequestContext {
     id: RequestId,
     rate_limit: Cell<Option<RateLimitHeaders>>,
-}
-
-impl RequestContext {
-    fn take(&self) -> Self {
-        Self {
-            id: self.id,
-            rate_limit: Cell::new(self.rate_limit.take()),
-        }
-    }
 }
 
 tokio::task_local! {
