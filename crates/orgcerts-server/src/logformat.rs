@@ -476,19 +476,7 @@ mod tests {
 
     #[test]
     fn the_request_line_has_the_fields_and_values_of_the_json_format() {
-        let lines = ours(|| {
-            let (request_id, method) = ("req_0123456789abcdef0123456789abcdef", "GET");
-            let path = "/v1/organization/certificates";
-            let latency_us: u64 = 83;
-            tracing::info!(
-                request_id,
-                method,
-                path,
-                status = 200u16,
-                latency_us,
-                "request"
-            );
-        });
+        let lines = ours(info_request_line);
         let [line] = &lines[..] else {
             panic!("{lines:?}")
         };
@@ -564,27 +552,36 @@ mod tests {
         );
     }
 
-    /// The server's request lines, as `middleware::ObserveLayer` logs them.
+    /// A request line, with the fields and the message `middleware::ObserveLayer` logs.
+    macro_rules! request_line {
+        ($level:ident, $request_id:expr, $method:expr, $status:expr) => {{
+            let (request_id, method): (&str, &str) = ($request_id, $method);
+            let path = "/v1/organization/certificates";
+            let latency_us: u64 = 83;
+            tracing::$level!(
+                request_id,
+                method,
+                path,
+                status = $status,
+                latency_us,
+                "request"
+            );
+        }};
+    }
+
+    /// The request line of a success.
+    fn info_request_line() {
+        request_line!(info, "req_0123456789abcdef0123456789abcdef", "GET", 200u16);
+    }
+
+    /// The server's request lines: a success and a server error.
     fn request_lines() {
-        let (request_id, method) = ("req_00000000000000000123456789abcdef", "GET");
-        let path = "/v1/organization/certificates";
-        let latency_us: u64 = 83;
-        tracing::info!(
-            request_id,
-            method,
-            path,
-            status = 200u16,
-            latency_us,
-            "request"
-        );
-        let method = "POST";
-        tracing::error!(
-            request_id,
-            method,
-            path,
-            status = 500u16,
-            latency_us,
-            "request"
+        info_request_line();
+        request_line!(
+            error,
+            "req_00000000000000000123456789abcdef",
+            "POST",
+            500u16
         );
     }
 
