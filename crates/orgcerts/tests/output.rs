@@ -129,6 +129,21 @@ fn a_bad_file_stops_the_directory_upload_and_is_named() {
     let listed = json(&run(&server, &["certs", "list", "--json"]).ok());
     assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
 
+    // An empty file stops the run too, and the list of what was uploaded is still printed.
+    std::fs::write(dir.path().join("2-bad.pem"), "").unwrap();
+    std::fs::remove_file(dir.path().join("1-good.pem")).unwrap();
+    std::fs::write(dir.path().join("0-new.pem"), anchor("new")).unwrap();
+    let failed = run(&server, &["certs", "upload", path, "--json"]);
+    assert_eq!(failed.code, 2, "{failed:?}");
+    assert!(
+        failed.stderr.contains("2-bad.pem is empty"),
+        "{}",
+        failed.stderr
+    );
+    let printed = json(&failed.stdout);
+    assert_eq!(printed["data"][0]["name"], "0-new", "{printed}");
+    assert_eq!(printed["data"].as_array().unwrap().len(), 1, "{printed}");
+
     let named = run(&server, &["certs", "upload", path, "--name", "x"]);
     assert_eq!(named.code, 2, "{named:?}");
     let empty = tempfile::tempdir().unwrap();

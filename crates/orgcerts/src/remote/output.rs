@@ -117,7 +117,7 @@ where
                     .map(|item| one_line(item.get()))
                     .collect();
                 if !lines.is_empty() {
-                    print(&lines.join("\n"))?;
+                    progress.suspend(|| print(&lines.join("\n")))?;
                 }
             }
             Format::Human => {
@@ -163,7 +163,7 @@ impl Progress {
         Self::new(
             true,
             Some(total as u64),
-            &format!("{verb} {{bar:30}} {{pos}}/{{len}} {noun} {{msg}}"),
+            &format!("{verb} {{bar:20}} {{pos}}/{{len}} {noun} {{wide_msg}}"),
         )
     }
 
@@ -183,6 +183,15 @@ impl Progress {
     pub fn inc(&self, steps: usize) {
         if let Some(bar) = &self.0 {
             bar.inc(steps as u64);
+        }
+    }
+
+    /// Runs `work` (which prints to stdout) with the progress line cleared, so that the two do
+    /// not overwrite each other on a terminal.
+    pub fn suspend<R>(&self, work: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(bar) => bar.suspend(work),
+            None => work(),
         }
     }
 

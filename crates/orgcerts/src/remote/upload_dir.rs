@@ -61,9 +61,20 @@ pub(super) async fn run(
     let mut result = Ok(());
     for file in &files {
         let shown = file.display().to_string();
-        progress.message(shown.clone());
+        progress.message(
+            file.file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
+        );
+        // A file that cannot be read names itself.
+        let certificate = match read_pem(file) {
+            Ok(certificate) => certificate,
+            Err(error) => {
+                result = Err(error);
+                break;
+            }
+        };
         let request = UploadCertificateRequest {
-            certificate: read_pem(file)?,
+            certificate,
             name: file
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned()),
@@ -80,8 +91,12 @@ pub(super) async fn run(
         };
         progress.inc(1);
         match format {
-            Format::Human => output::print(&format!("{shown}  {}", response.id))?,
-            Format::JsonLines => output::print(&output::one_line(response.raw_body()))?,
+            Format::Human => {
+                progress.suspend(|| output::print(&format!("{shown}  {}", response.id)))?;
+            }
+            Format::JsonLines => {
+                progress.suspend(|| output::print(&output::one_line(response.raw_body())))?;
+            }
             Format::Json => uploaded.push(response.raw_body().trim().to_owned()),
         }
     }
