@@ -93,6 +93,8 @@ fn bad_input_is_refused_and_changes_nothing() {
         &["admin-keys", "create", "ci", "--expires-in", "soon"],
     );
     assert_eq!(refused.code, 2, "{refused:?}");
+    let both = run(&server, &["admin-keys", "list", "--json", "--jsonl"]);
+    assert_eq!(both.code, 2, "{both:?}");
     let keys = json(&run(&server, &["admin-keys", "list", "--json"]).ok());
     assert_eq!(keys["data"].as_array().unwrap().len(), 1, "{keys}");
 }

@@ -88,6 +88,61 @@ fn every_filter_narrows_the_list() {
 }
 
 #[test]
+fn paging_hints_name_the_cursor_each_way() {
+    let server = start_server();
+    for name in ["a", "b", "c", "d"] {
+        upload(&server, name);
+    }
+    // Paging: each way, the hint names the cursor that leads on.
+    let older = run(&server, &["audit-logs", "list", "--limit", "2"]);
+    let last = older
+        .stdout
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(
+        older.stderr.contains(&format!("--after {last}")),
+        "{}",
+        older.stderr
+    );
+    let oldest = json(
+        &run(
+            &server,
+            &["audit-logs", "list", "--json", "--after", &last, "--all"],
+        )
+        .ok(),
+    );
+    let oldest_id = oldest["last_id"].as_str().unwrap().to_owned();
+    let newer = run(
+        &server,
+        &["audit-logs", "list", "--limit", "2", "--before", &oldest_id],
+    );
+    let first = newer
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(
+        newer.stderr.contains(&format!("--before {first}")),
+        "{}",
+        newer.stderr
+    );
+    assert_eq!(
+        types(&server, &["--before", &oldest_id, "--all", "--limit", "2"]).len(),
+        4,
+        "--before follows the pages towards newer entries"
+    );
+}
+
+#[test]
 fn moments_that_cannot_be_read_are_usage_errors() {
     let server = start_server();
     for args in [

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 use orgcerts_client::types::AuditLog;
 use orgcerts_client::{Client, EffectiveAt, ListAuditLogsParams};
 
-use super::output::{Format, color_stdout};
+use super::output::{Format, color_stdout, show_list_before};
 use super::render::{date_time, finish, table};
 use super::since::{MOMENT_HELP, Moment, parse_moment};
 use super::{CliError, ConnectionArgs, EXIT_CODES_HELP, OutputArgs, PageArgs, show_list};
@@ -85,6 +85,8 @@ pub(super) async fn run(
             "--since is later than --until: no entry can match".to_owned(),
         ));
     }
+    // With --before the pages run towards newer entries (list-audit-logs' `before`).
+    let backward = before.is_some();
     let params = ListAuditLogsParams {
         effective_at: EffectiveAt {
             gte: since.map(|moment| moment.0),
@@ -107,10 +109,12 @@ pub(super) async fn run(
         .audit_logs()
         .list(&params)
         .await?;
-    show_list(first.into_pages(), page.all, format, "entries", |items| {
-        audit_logs(items, color_stdout())
-    })
-    .await
+    let render = |items: &[AuditLog]| audit_logs(items, color_stdout());
+    if backward {
+        show_list_before(first.into_pages(), page.all, format, "entries", render).await
+    } else {
+        show_list(first.into_pages(), page.all, format, "entries", render).await
+    }
 }
 
 /// What an entry is about: the `id` of its payload, when it has one.

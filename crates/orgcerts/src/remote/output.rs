@@ -80,10 +80,45 @@ fn raw_items(body: &str) -> Result<Vec<&RawValue>, CliError> {
 ///   item (`has_more` false, `first_id`/`last_id` of the whole list);
 /// - [`Format::JsonLines`]: each item on its own line, printed as its page arrives.
 pub async fn show_list<T, S>(
-    mut pages: S,
+    pages: S,
     all: bool,
     format: Format,
     noun: &str,
+    render: impl FnOnce(&[T]) -> String,
+) -> Result<(), CliError>
+where
+    S: futures_util::Stream<Item = orgcerts_client::Result<CursorPage<T>>> + Unpin,
+{
+    list(pages, all, format, (noun, Cursor::After), render).await
+}
+
+/// [`show_list`] for a list that pages towards newer items (an audit log listed `--before`):
+/// the hint for the next page names `--before` and the page's first id.
+pub async fn show_list_before<T, S>(
+    pages: S,
+    all: bool,
+    format: Format,
+    noun: &str,
+    render: impl FnOnce(&[T]) -> String,
+) -> Result<(), CliError>
+where
+    S: futures_util::Stream<Item = orgcerts_client::Result<CursorPage<T>>> + Unpin,
+{
+    list(pages, all, format, (noun, Cursor::Before), render).await
+}
+
+/// Which cursor leads to a list's next page.
+#[derive(Clone, Copy)]
+enum Cursor {
+    After,
+    Before,
+}
+
+async fn list<T, S>(
+    mut pages: S,
+    all: bool,
+    format: Format,
+    (noun, cursor): (&str, Cursor),
     render: impl FnOnce(&[T]) -> String,
 ) -> Result<(), CliError>
 where
@@ -121,7 +156,11 @@ where
                 }
             }
             Format::Human => {
-                next_after = page.has_next_page().then(|| page.last_id.clone()).flatten();
+                let id = match cursor {
+                    Cursor::After => &page.last_id,
+                    Cursor::Before => &page.first_id,
+                };
+                next_after = page.has_next_page().then(|| id.clone()).flatten();
                 items.extend(page.data);
             }
         }
@@ -140,8 +179,12 @@ where
         Format::Json | Format::JsonLines => Ok(()),
         Format::Human => {
             print(&render(&items))?;
-            if let Some(after) = next_after.filter(|_| !all) {
-                eprintln!("More {noun} follow: add --all, or --after {after} for the next page.");
+            if let Some(id) = next_after.filter(|_| !all) {
+                let flag = match cursor {
+                    Cursor::After => "--after",
+                    Cursor::Before => "--before",
+                };
+                eprintln!("More {noun} follow: add --all, or {flag} {id} for the next page.");
             }
             Ok(())
         }
