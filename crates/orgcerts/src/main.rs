@@ -108,7 +108,7 @@ enum Command {
     },
     /// Operator commands on the database: organizations and their admin keys
     Db(admin::DbArgs),
-    /// The same as `db organization` (the spelling before `db` existed).
+    /// `db organization`, under a hidden alias.
     #[command(hide = true)]
     Organization {
         #[command(flatten)]
@@ -116,7 +116,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::OrganizationCommand,
     },
-    /// The same as `db admin-key` (the spelling before `db` existed).
+    /// `db admin-key`, under a hidden alias.
     #[command(hide = true)]
     AdminKey {
         #[command(flatten)]
@@ -170,8 +170,8 @@ async fn main() -> ExitCode {
         Command::AdminKeys(args) => return remote::exit_code(remote::run_admin_keys(args).await),
         Command::AuditLogs(args) => return remote::exit_code(remote::run_audit_logs(args).await),
         Command::CliReference => {
-            print!("{}", reference::markdown(Cli::command()));
-            Ok(())
+            let text = reference::markdown(Cli::command());
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()).map_err(Into::into)
         }
         Command::Completions { shell } => {
             return remote::exit_code(remote::print_completions(shell, &mut Cli::command()));
