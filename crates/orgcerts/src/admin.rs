@@ -12,6 +12,39 @@ use serde_json::json;
 
 use crate::DatabaseArgs;
 
+/// `orgcerts db`: the operator commands, which need the database rather than an admin key.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    command: DbCommand,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// The `db` subcommands.
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Manage organizations
+    Organization {
+        #[command(subcommand)]
+        command: OrganizationCommand,
+    },
+    /// Manage admin keys: create one for any organization, list, revoke
+    AdminKey {
+        #[command(subcommand)]
+        command: AdminKeyCommand,
+    },
+}
+
+/// Runs `orgcerts db …`.
+pub async fn run(args: DbArgs) -> anyhow::Result<()> {
+    match args.command {
+        DbCommand::Organization { command } => run_organization(&args.database, command).await,
+        DbCommand::AdminKey { command } => run_admin_key(&args.database, command).await,
+    }
+}
+
+/// `db organization` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum OrganizationCommand {
     /// Create an organization with its first admin key; prints
@@ -25,6 +58,7 @@ pub enum OrganizationCommand {
     List,
 }
 
+/// `db admin-key` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AdminKeyCommand {
     /// Create an admin key; prints it once, as JSON.
@@ -47,7 +81,7 @@ pub enum AdminKeyCommand {
         /// The organization the key belongs to.
         #[arg(long)]
         organization: String,
-        /// The key's id (`key_…`), as shown by `admin-key list`.
+        /// The key's id (`key_…`), as shown by `db admin-key list`.
         key_id: String,
     },
 }
@@ -80,6 +114,7 @@ fn key_json(key: &AdminKey) -> serde_json::Value {
     })
 }
 
+/// Runs `orgcerts db organization …`.
 pub async fn run_organization(
     database: &DatabaseArgs,
     command: OrganizationCommand,
@@ -104,6 +139,7 @@ pub async fn run_organization(
     }
 }
 
+/// Runs `orgcerts db admin-key …`.
 pub async fn run_admin_key(
     database: &DatabaseArgs,
     command: AdminKeyCommand,

@@ -1,6 +1,7 @@
 //! The `orgcerts` command line.
 
 mod admin;
+mod reference;
 mod remote;
 
 use std::process::ExitCode;
@@ -12,53 +13,68 @@ use orgcerts_core::Store;
 use orgcerts_server::serve::{ServeArgs, init_logging};
 use orgcerts_store::OpenOptions;
 
+/// The help heading of the database options.
+const DATABASE: &str = "Database";
+
 /// The default database: an SQLite file created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://orgcerts-data/orgcerts.sqlite3";
 
 /// Organization certificate management for mutual TLS, speaking OpenAI's Admin API.
 #[derive(Debug, Parser)]
-#[command(name = "orgcerts", version, about, propagate_version = true, after_help = remote::EXIT_CODES_HELP)]
+#[command(name = "orgcerts", version, about, propagate_version = true, after_help = top_level_help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// The end of `orgcerts --help`: which commands need what, then the exit codes.
+fn top_level_help() -> String {
+    format!(
+        "`serve` and `db …` work on the database (DATABASE_URL); `certs`, `projects`, `admin-keys` \
+         and `audit-logs` call the API with an admin key (OPENAI_ADMIN_KEY).\n\n{}",
+        remote::EXIT_CODES_HELP
+    )
+}
+
 /// Where the data lives, and how to reach it.
+///
+/// Every option is global: it may also follow the subcommand
+/// (`orgcerts db organization create --name X --database-url U`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://PATH` (the default engine; the file and its directory are
     /// created on first start) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (several
     /// instances may share one; `?sslmode=require` for TLS).
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true, help_heading = DATABASE)]
     pub database_url: String,
 
     /// PostgreSQL: most connections this process opens.
-    #[arg(long, env = "ORGCERTS_DB_MAX_CONNECTIONS",
+    #[arg(long, env = "ORGCERTS_DB_MAX_CONNECTIONS", global = true, help_heading = DATABASE,
           default_value_t = OpenOptions::default().max_connections,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: u32,
 
     /// PostgreSQL: how long a request waits for a connection before it is answered 503, in ms.
-    #[arg(long, env = "ORGCERTS_DB_ACQUIRE_TIMEOUT_MS",
+    #[arg(long, env = "ORGCERTS_DB_ACQUIRE_TIMEOUT_MS", global = true, help_heading = DATABASE,
           default_value_t = millis(OpenOptions::default().acquire_timeout),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
 
     /// PostgreSQL: how long start-up waits for the database to accept connections, in ms.
-    #[arg(long, env = "ORGCERTS_DB_CONNECT_TIMEOUT_MS",
+    #[arg(long, env = "ORGCERTS_DB_CONNECT_TIMEOUT_MS", global = true, help_heading = DATABASE,
           default_value_t = millis(OpenOptions::default().connect_timeout))]
     pub db_connect_timeout_ms: u64,
 
     /// PostgreSQL: `statement_timeout` of orgcerts' sessions, in ms; 0 keeps the server's
     /// (needed behind PgBouncer in transaction mode).
-    #[arg(long, env = "ORGCERTS_DB_STATEMENT_TIMEOUT_MS",
+    #[arg(long, env = "ORGCERTS_DB_STATEMENT_TIMEOUT_MS", global = true, help_heading = DATABASE,
           default_value_t = millis(OpenOptions::default().statement_timeout))]
     pub db_statement_timeout_ms: u64,
 
     /// PostgreSQL: hold an advisory lock while migrating, so that instances may start at once.
     /// `false` only for engines without advisory locks (CockroachDB): then start one instance
     /// before the others.
-    #[arg(long, env = "ORGCERTS_DB_MIGRATION_LOCK", default_value_t = true,
+    #[arg(long, env = "ORGCERTS_DB_MIGRATION_LOCK", global = true, help_heading = DATABASE, default_value_t = true,
           action = clap::ArgAction::Set)]
     pub db_migration_lock: bool,
 }
@@ -90,14 +106,18 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
-    /// Manage organizations (operator commands, working directly on the database).
+    /// Operator commands on the database: organizations and their admin keys
+    Db(admin::DbArgs),
+    /// `db organization`, under a hidden alias.
+    #[command(hide = true)]
     Organization {
         #[command(flatten)]
         database: DatabaseArgs,
         #[command(subcommand)]
         command: admin::OrganizationCommand,
     },
-    /// Manage admin keys (operator commands, working directly on the database).
+    /// `db admin-key`, under a hidden alias.
+    #[command(hide = true)]
     AdminKey {
         #[command(flatten)]
         database: DatabaseArgs,
@@ -108,6 +128,13 @@ enum Command {
     Certs(remote::CertsArgs),
     /// Manage the organization's projects over the API: list, create, get, rename, archive
     Projects(remote::ProjectsArgs),
+    /// Manage the organization's admin API keys over the API: list, create, get, delete
+    AdminKeys(remote::AdminKeysArgs),
+    /// Read the organization's audit log over the API
+    AuditLogs(remote::AuditLogsArgs),
+    /// Print the command reference of docs/cli.md: every command's help, as Markdown
+    #[command(hide = true)]
+    CliReference,
     /// Print a shell completion script, e.g. `orgcerts completions bash > /etc/bash_completion.d/orgcerts`
     Completions {
         /// The shell to complete for
@@ -133,12 +160,19 @@ async fn main() -> ExitCode {
             },
             Err(err) => Err(anyhow::Error::new(err).context("cannot start the log writer")),
         },
+        Command::Db(args) => admin::run(args).await,
         Command::Organization { database, command } => {
             admin::run_organization(&database, command).await
         }
         Command::AdminKey { database, command } => admin::run_admin_key(&database, command).await,
         Command::Certs(args) => return remote::exit_code(remote::run_certs(args).await),
         Command::Projects(args) => return remote::exit_code(remote::run_projects(args).await),
+        Command::AdminKeys(args) => return remote::exit_code(remote::run_admin_keys(args).await),
+        Command::AuditLogs(args) => return remote::exit_code(remote::run_audit_logs(args).await),
+        Command::CliReference => {
+            let text = reference::markdown(Cli::command());
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()).map_err(Into::into)
+        }
         Command::Completions { shell } => {
             return remote::exit_code(remote::print_completions(shell, &mut Cli::command()));
         }

@@ -81,7 +81,8 @@ fn list_prints_a_table_with_marks() {
         "{table}"
     );
     assert!(
-        lines[2].trim_end().ends_with("9 soon") || lines[2].trim_end().ends_with("10 soon"),
+        lines[2].trim_end().ends_with("9, expiring soon")
+            || lines[2].trim_end().ends_with("10, expiring soon"),
         "{table}"
     );
     let today = now.date();
@@ -161,26 +162,37 @@ fn all_follows_every_page() {
         .collect();
     assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
 
-    let pages = run(
+    // One JSON document holding every item, whatever the page size.
+    let whole = run(
         &server,
         &["certs", "list", "--limit", "2", "--all", "--json"],
     )
     .ok();
-    let documents: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&pages)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(documents.len(), 3);
-    let counts: Vec<usize> = documents
+    let document = json(&whole);
+    let listed: Vec<&str> = document["data"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|page| page["data"].as_array().unwrap().len())
+        .map(|item| item["id"].as_str().unwrap())
         .collect();
-    assert_eq!(counts, [2, 2, 1]);
-    assert_eq!(
-        documents[1]["first_id"],
-        ids[2].as_str(),
-        "pages run newest first by default"
-    );
+    let newest_first: Vec<&str> = ids.iter().rev().map(String::as_str).collect();
+    assert_eq!(listed, newest_first, "pages run newest first by default");
+    assert_eq!(document["object"], "list");
+    assert_eq!(document["has_more"], false);
+    assert_eq!(document["first_id"], ids[4].as_str());
+    assert_eq!(document["last_id"], ids[0].as_str());
+
+    // One item per line.
+    let lines = run(
+        &server,
+        &["certs", "list", "--limit", "2", "--all", "--jsonl"],
+    )
+    .ok();
+    let listed: Vec<String> = lines
+        .lines()
+        .map(|line| json(line)["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, newest_first);
 }
 
 #[test]

@@ -17,7 +17,15 @@ fn orgcerts(args: &[&str]) -> common::Run {
 #[test]
 fn help_names_every_command_and_the_exit_codes() {
     let top = orgcerts(&["--help"]).ok();
-    for command in ["certs", "projects", "completions"] {
+    for command in [
+        "serve",
+        "db",
+        "certs",
+        "projects",
+        "admin-keys",
+        "audit-logs",
+        "completions",
+    ] {
         assert!(top.contains(&format!("  {command} ")), "{command}: {top}");
     }
     assert!(top.contains("Exit codes:") && top.contains("4  the API could not be reached"));
@@ -70,7 +78,7 @@ fn every_subcommand_has_help() {
                 "--json",
             ][..],
         ),
-        ("certs upload", &["FILE|-", "--name"]),
+        ("certs upload", &["FILE|DIR|-", "--name"]),
         ("certs get", &["--content"]),
         ("certs rename", &["<NAME>"]),
         ("certs delete", &["<ID>"]),
@@ -81,6 +89,29 @@ fn every_subcommand_has_help() {
         ("projects get", &["<ID>"]),
         ("projects rename", &["<NAME>"]),
         ("projects archive", &["<ID>"]),
+        (
+            "admin-keys list",
+            &["--all", "--limit", "--order", "--jsonl"],
+        ),
+        ("admin-keys create", &["<NAME>", "--expires-in"]),
+        ("admin-keys get", &["<ID>"]),
+        ("admin-keys delete", &["<ID>"]),
+        (
+            "audit-logs list",
+            &[
+                "--type",
+                "--actor-id",
+                "--actor-email",
+                "--resource-id",
+                "--project-id",
+                "--since",
+                "--until",
+                "--before",
+                "--all",
+            ],
+        ),
+        ("db organization create", &["--name", "--database-url"]),
+        ("db admin-key revoke", &["--organization", "--database-url"]),
         ("completions", &["bash", "zsh", "fish"]),
     ];
     for (command, expected) in flags {
@@ -106,4 +137,26 @@ fn completions_for_bash_zsh_and_fish() {
         );
     }
     assert_eq!(orgcerts(&["completions", "tcsh"]).code, 2);
+}
+
+/// docs/cli.md ends with every command's help; `ORGCERTS_BLESS=1` rewrites that part.
+#[test]
+fn docs_cli_md_ends_with_the_current_help() {
+    const MARKER: &str = "<!-- Generated from the help: everything below this line. -->\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/cli.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/cli.md");
+    let Some(at) = doc.find(MARKER) else {
+        panic!("docs/cli.md lacks the line {MARKER}");
+    };
+    let generated = orgcerts(&["cli-reference"]).ok();
+    let expected = format!("{}{generated}", &doc[..at + MARKER.len()]);
+    if std::env::var_os("ORGCERTS_BLESS").is_some() {
+        std::fs::write(&path, &expected).expect("write docs/cli.md");
+        return;
+    }
+    assert!(
+        doc == expected,
+        "docs/cli.md differs from the help; regenerate it with \
+         `ORGCERTS_BLESS=1 cargo nextest run -p orgcerts --test help` and review the diff"
+    );
 }

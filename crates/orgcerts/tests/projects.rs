@@ -55,15 +55,26 @@ fn list_all_pages_and_json() {
     }
     let table = run(&server, &["projects", "list", "--limit", "2", "--all"]).ok();
     assert_eq!(table.lines().count(), 6, "{table}");
-    let pages = run(
+    let whole = json(
+        &run(
+            &server,
+            &["projects", "list", "--limit", "2", "--all", "--json"],
+        )
+        .ok(),
+    );
+    assert_eq!(whole["data"].as_array().unwrap().len(), 5, "{whole}");
+    assert_eq!(whole["has_more"], false);
+    let lines = run(
         &server,
-        &["projects", "list", "--limit", "2", "--all", "--json"],
+        &["projects", "list", "--limit", "2", "--all", "--jsonl"],
     )
     .ok();
-    let count = serde_json::Deserializer::from_str(&pages)
-        .into_iter::<serde_json::Value>()
-        .count();
-    assert_eq!(count, 3);
+    assert_eq!(lines.lines().count(), 5, "{lines}");
+    assert!(
+        lines
+            .lines()
+            .all(|line| json(line)["object"] == "organization.project")
+    );
     let one = json(&run(&server, &["projects", "list", "--limit", "2", "--json"]).ok());
     assert_eq!(one["object"], "list");
     assert_eq!(one["has_more"], true);

@@ -4,18 +4,19 @@ use std::path::Path;
 use orgcerts_client::types::{Certificate, ModifyCertificateRequest, UploadCertificateRequest};
 use orgcerts_client::{CertificateInclude, Client, ListParams};
 
-use super::output::{self, color_stdout};
+use super::output::{self, Format, color_stdout};
 use super::render::{self, AsCertRow, CertRow};
-use super::{CertsCommand, CliError, show, show_list};
+use super::{CertsCommand, CliError, show, show_list, upload_dir};
 
 /// Runs one `certs` subcommand.
 pub(super) async fn run(
     client: &Client,
     command: CertsCommand,
-    json: bool,
+    format: Format,
 ) -> Result<(), CliError> {
     let certificates = client.admin().organization().certificates();
-    let details = |certificate: &Certificate| render::certificate(certificate, render::now());
+    let details =
+        |certificate: &Certificate| render::certificate(certificate, render::now(), color_stdout());
     match command {
         CertsCommand::List {
             project,
@@ -27,14 +28,17 @@ pub(super) async fn run(
                 limit: page.limit,
                 order: order.map(Into::into),
             };
-            list(client, project, &params, page.all, json).await
+            list(client, project, &params, page.all, format).await
+        }
+        CertsCommand::Upload { file, name } if file.is_dir() => {
+            upload_dir::run(&certificates, &file, name, format).await
         }
         CertsCommand::Upload { file, name } => {
             let request = UploadCertificateRequest {
                 certificate: read_pem(&file)?,
                 name,
             };
-            show(json, &certificates.create(&request).await?, details)
+            show(format, &certificates.create(&request).await?, details)
         }
         CertsCommand::Get { id, content } => {
             let include: &[CertificateInclude] = if content {
@@ -43,8 +47,8 @@ pub(super) async fn run(
                 &[]
             };
             let certificate = certificates.retrieve(&id, include).await?;
-            if !content || json {
-                return show(json, &certificate, details);
+            if !content || format != Format::Human {
+                return show(format, &certificate, details);
             }
             match certificate.certificate_details.content.as_deref() {
                 Some(pem) => output::print(pem),
@@ -55,15 +59,17 @@ pub(super) async fn run(
         }
         CertsCommand::Rename { id, name } => {
             let request = ModifyCertificateRequest { name: Some(name) };
-            show(json, &certificates.update(&id, &request).await?, details)
+            show(format, &certificates.update(&id, &request).await?, details)
         }
         CertsCommand::Delete { id } => {
             let deleted = certificates.delete(&id).await?;
-            show(json, &deleted, |deleted| format!("Deleted {}", deleted.id))
+            show(format, &deleted, |deleted| {
+                format!("Deleted {}", deleted.id)
+            })
         }
-        CertsCommand::Activate { ids, project } => toggle(client, ids, project, true, json).await,
+        CertsCommand::Activate { ids, project } => toggle(client, ids, project, true, format).await,
         CertsCommand::Deactivate { ids, project } => {
-            toggle(client, ids, project, false, json).await
+            toggle(client, ids, project, false, format).await
         }
     }
 }
@@ -80,13 +86,13 @@ async fn list(
     project: Option<String>,
     params: &ListParams,
     all: bool,
-    json: bool,
+    format: Format,
 ) -> Result<(), CliError> {
     let organization = client.admin().organization();
     match project {
         None => {
             let first = organization.certificates().list(params).await?;
-            show_list(first.into_pages(), all, json, "certificates", table).await
+            show_list(first.into_pages(), all, format, "certificates", table).await
         }
         Some(project) => {
             let first = organization
@@ -94,7 +100,7 @@ async fn list(
                 .certificates(project)
                 .list(params)
                 .await?;
-            show_list(first.into_pages(), all, json, "certificates", table).await
+            show_list(first.into_pages(), all, format, "certificates", table).await
         }
     }
 }
@@ -105,33 +111,35 @@ async fn toggle(
     ids: Vec<String>,
     project: Option<String>,
     activate: bool,
-    json: bool,
+    format: Format,
 ) -> Result<(), CliError> {
     let organization = client.admin().organization();
     match (project, activate) {
         (None, true) => {
             let certificates = organization.certificates();
-            show(json, &certificates.activate(ids).await?, |r| table(&r.data))
+            show(format, &certificates.activate(ids).await?, |r| {
+                table(&r.data)
+            })
         }
         (None, false) => {
             let certificates = organization.certificates();
-            show(json, &certificates.deactivate(ids).await?, |r| {
+            show(format, &certificates.deactivate(ids).await?, |r| {
                 table(&r.data)
             })
         }
         (Some(project), true) => {
             let scoped = organization.projects().certificates(project);
-            show(json, &scoped.activate(ids).await?, |r| table(&r.data))
+            show(format, &scoped.activate(ids).await?, |r| table(&r.data))
         }
         (Some(project), false) => {
             let scoped = organization.projects().certificates(project);
-            show(json, &scoped.deactivate(ids).await?, |r| table(&r.data))
+            show(format, &scoped.deactivate(ids).await?, |r| table(&r.data))
         }
     }
 }
 
 /// The PEM in `file`, or on standard input for `-`.
-fn read_pem(file: &Path) -> Result<String, CliError> {
+pub(super) fn read_pem(file: &Path) -> Result<String, CliError> {
     let (text, source) = if file == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()

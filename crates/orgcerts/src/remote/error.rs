@@ -44,6 +44,13 @@ pub enum CliError {
     /// The client failed: API answer, transport or decoding.
     #[error(transparent)]
     Client(#[from] orgcerts_client::Error),
+    /// One file of several failed.
+    #[error("{file}: {source}")]
+    File {
+        file: String,
+        #[source]
+        source: Box<CliError>,
+    },
 }
 
 impl CliError {
@@ -64,6 +71,7 @@ impl CliError {
             Self::Client(E::Api(_)) => code::API,
             Self::Client(E::Transport(_)) => code::UNREACHABLE,
             Self::Client(E::Decode { .. }) | Self::Unexpected(_) => code::BAD_RESPONSE,
+            Self::File { source, .. } => source.exit_code(),
         }
     }
 

@@ -1,10 +1,14 @@
-//! The commands that talk to the API: `orgcerts certs …` and `orgcerts projects …`.
+//! The commands that talk to the API: `orgcerts certs|projects|admin-keys|audit-logs …`.
 
+mod admin_keys;
+mod audit_logs;
 mod certs;
 mod error;
 mod output;
 mod projects;
 mod render;
+mod since;
+mod upload_dir;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,9 +18,14 @@ use orgcerts_client::{
     Client, DEFAULT_BASE_URL, ENV_ADMIN_KEY, ENV_BASE_URL, ENV_ORGANIZATION, Order,
 };
 
+pub use admin_keys::AdminKeysArgs;
+pub use audit_logs::AuditLogsArgs;
 pub use error::{CliError, EXIT_CODES_HELP, exit_code};
+pub use output::Format;
+use output::{show, show_list};
 
-const CONNECTION: &str = "Connection";
+/// The help heading of the connection flags.
+pub(crate) const CONNECTION: &str = "Connection";
 
 /// Where the API is and how to reach it. Every flag also works after the subcommand.
 #[derive(Debug, Clone, Args)]
@@ -83,9 +92,25 @@ impl ConnectionArgs {
 /// Output format shared by the subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Print the API's JSON exactly as it was returned (with --all: one document per page)
-    #[arg(long, global = true)]
+    /// Print the API's JSON as it was returned; with --all, one list object holding every item
+    #[arg(long, global = true, conflicts_with = "jsonl")]
     pub json: bool,
+    /// Print JSON Lines: one item per line as pages arrive (for lists too long to hold)
+    #[arg(long, global = true)]
+    pub jsonl: bool,
+}
+
+impl OutputArgs {
+    /// The format these flags ask for.
+    pub fn format(&self) -> Format {
+        if self.jsonl {
+            Format::JsonLines
+        } else if self.json {
+            Format::Json
+        } else {
+            Format::Human
+        }
+    }
 }
 
 /// `orgcerts certs`.
@@ -147,12 +172,14 @@ pub enum CertsCommand {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Upload a CA certificate in PEM as a trust anchor (it is not activated)
+    /// Upload CA certificates in PEM as trust anchors (they are not activated)
     Upload {
-        /// The PEM file, or - to read standard input
-        #[arg(value_name = "FILE|-")]
+        /// The PEM file; a directory, to upload each of its *.pem and *.crt files in name order
+        /// (a progress bar shows on a terminal); or - to read standard input
+        #[arg(value_name = "FILE|DIR|-")]
         file: PathBuf,
-        /// A name to recognise it by
+        /// A name to recognise it by (for a directory: each is named after its file, without
+        /// the extension)
         #[arg(long)]
         name: Option<String>,
     },
@@ -248,13 +275,25 @@ pub enum ProjectsCommand {
 /// Runs `orgcerts certs …`.
 pub async fn run_certs(args: CertsArgs) -> Result<(), CliError> {
     let client = args.connection.client()?;
-    certs::run(&client, args.command, args.output.json).await
+    certs::run(&client, args.command, args.output.format()).await
 }
 
 /// Runs `orgcerts projects …`.
 pub async fn run_projects(args: ProjectsArgs) -> Result<(), CliError> {
     let client = args.connection.client()?;
-    projects::run(&client, args.command, args.output.json).await
+    projects::run(&client, args.command, args.output.format()).await
+}
+
+/// Runs `orgcerts admin-keys …`.
+pub async fn run_admin_keys(args: AdminKeysArgs) -> Result<(), CliError> {
+    let client = args.connection.client()?;
+    admin_keys::run(&client, args.command, args.output.format()).await
+}
+
+/// Runs `orgcerts audit-logs …`.
+pub async fn run_audit_logs(args: AuditLogsArgs) -> Result<(), CliError> {
+    let client = args.connection.client()?;
+    audit_logs::run(&client, args.command, args.output.format()).await
 }
 
 /// Prints the completion script for `shell` to stdout.
@@ -265,61 +304,4 @@ pub fn print_completions(
     let mut script = Vec::new();
     clap_complete::generate(shell, command, "orgcerts", &mut script);
     output::print(&String::from_utf8_lossy(&script))
-}
-
-/// Prints one answer: its raw body with `--json`, else `human`'s rendering.
-fn show<T>(
-    json: bool,
-    response: &orgcerts_client::Response<T>,
-    human: impl FnOnce(&T) -> String,
-) -> Result<(), CliError> {
-    if json {
-        output::print(response.raw_body())
-    } else {
-        output::print(&human(response))
-    }
-}
-
-/// Prints a list from its first page on: with `all`, every page; with `json`, each page's body
-/// as returned, else one table of `render`ed items and a hint on stderr when more pages follow.
-async fn show_list<T, S>(
-    mut pages: S,
-    all: bool,
-    json: bool,
-    noun: &str,
-    render: impl FnOnce(&[T]) -> String,
-) -> Result<(), CliError>
-where
-    S: futures_util::Stream<Item = orgcerts_client::Result<orgcerts_client::CursorPage<T>>> + Unpin,
-{
-    use futures_util::TryStreamExt;
-
-    let progress = output::Progress::new(all, noun);
-    let mut items = Vec::new();
-    let mut next_after = None;
-    let mut number = 0;
-    while let Some(page) = pages.try_next().await? {
-        number += 1;
-        progress.page(number, page.data.len());
-        if json {
-            output::print(page.raw_body())?;
-        }
-        if !all {
-            next_after = page.has_next_page().then(|| page.last_id.clone()).flatten();
-        }
-        if !json {
-            items.extend(page.data);
-        }
-        if !all {
-            break;
-        }
-    }
-    drop(progress);
-    if !json {
-        output::print(&render(&items))?;
-        if let Some(after) = next_after {
-            eprintln!("More {noun} follow: add --all, or --after {after} for the next page.");
-        }
-    }
-    Ok(())
 }

@@ -1,7 +1,7 @@
 use orgcerts_client::types::{ProjectCreateRequest, ProjectUpdateRequest};
 use orgcerts_client::{Client, ListProjectsParams};
 
-use super::output::color_stdout;
+use super::output::{Format, color_stdout};
 use super::render;
 use super::{CliError, ProjectsCommand, show, show_list};
 
@@ -9,7 +9,7 @@ use super::{CliError, ProjectsCommand, show, show_list};
 pub(super) async fn run(
     client: &Client,
     command: ProjectsCommand,
-    json: bool,
+    format: Format,
 ) -> Result<(), CliError> {
     let projects = client.admin().organization().projects();
     match command {
@@ -23,7 +23,7 @@ pub(super) async fn run(
                 include_archived: include_archived.then_some(true),
             };
             let first = projects.list(&params).await?;
-            show_list(first.into_pages(), page.all, json, "projects", |items| {
+            show_list(first.into_pages(), page.all, format, "projects", |items| {
                 render::projects(items, color_stdout())
             })
             .await
@@ -34,22 +34,24 @@ pub(super) async fn run(
                 residency: None,
                 external_key_id: None,
             };
-            show(json, &projects.create(&request).await?, render::project)
+            show(format, &projects.create(&request).await?, render::project)
         }
-        ProjectsCommand::Get { id } => show(json, &projects.retrieve(&id).await?, render::project),
+        ProjectsCommand::Get { id } => {
+            show(format, &projects.retrieve(&id).await?, render::project)
+        }
         ProjectsCommand::Rename { id, name } => {
             let request = ProjectUpdateRequest {
                 name: Some(name),
                 external_key_id: None,
             };
             show(
-                json,
+                format,
                 &projects.update(&id, &request).await?,
                 render::project,
             )
         }
         ProjectsCommand::Archive { id } => {
-            show(json, &projects.archive(&id).await?, render::project)
+            show(format, &projects.archive(&id).await?, render::project)
         }
     }
 }

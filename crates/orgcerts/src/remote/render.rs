@@ -9,7 +9,7 @@ use orgcerts_client::types::{
 };
 use time::OffsetDateTime;
 
-/// Certificates expiring within this many days are marked `soon`.
+/// Certificates expiring within this many days are marked `expiring soon`.
 pub const SOON_DAYS: i64 = 30;
 const DAY: i64 = 24 * 60 * 60;
 
@@ -82,13 +82,38 @@ pub fn validity(details: &CertificateDetails, now: i64) -> Validity {
     }
 }
 
+/// `1 day` / `29 days`.
+fn days(count: i64) -> String {
+    if count == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{count} days")
+    }
+}
+
 /// The DAYS LEFT cell's text, and the colour of a marked row.
 fn days_left(validity: Validity) -> (String, Option<Color>) {
     match validity {
         Validity::Expired => ("expired".to_owned(), Some(Color::Red)),
-        Validity::ExpiringSoon { days_left } => (format!("{days_left} soon"), Some(Color::Yellow)),
+        Validity::ExpiringSoon { days_left } => {
+            (format!("{days_left}, expiring soon"), Some(Color::Yellow))
+        }
         Validity::NotYetValid => ("not yet valid".to_owned(), Some(Color::Yellow)),
         Validity::Valid { days_left } => (days_left.to_string(), None),
+    }
+}
+
+/// Where a certificate stands, in words: `29 days left, expiring soon`, and its colour.
+fn standing(validity: Validity) -> (String, Option<anstyle::AnsiColor>) {
+    use anstyle::AnsiColor;
+    match validity {
+        Validity::Expired => ("expired".to_owned(), Some(AnsiColor::Red)),
+        Validity::ExpiringSoon { days_left } => (
+            format!("{} left, expiring soon", days(days_left)),
+            Some(AnsiColor::Yellow),
+        ),
+        Validity::NotYetValid => ("not yet valid".to_owned(), Some(AnsiColor::Yellow)),
+        Validity::Valid { days_left } => (format!("{} left", days(days_left)), None),
     }
 }
 
@@ -119,7 +144,8 @@ pub fn date_time(secs: u64) -> String {
     )
 }
 
-fn table(header: &[&str], color: bool) -> Table {
+/// A borderless table with these column headers.
+pub fn table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
@@ -135,7 +161,8 @@ fn table(header: &[&str], color: bool) -> Table {
     table
 }
 
-fn finish(table: &Table) -> String {
+/// The table as text, without trailing blanks.
+pub fn finish(table: &Table) -> String {
     table
         .lines()
         .map(|line| line.trim_end().to_owned())
@@ -144,7 +171,7 @@ fn finish(table: &Table) -> String {
 }
 
 /// The certificate table: ID, NAME, ACTIVE, VALID FROM, EXPIRES, DAYS LEFT; expired rows are
-/// marked `expired` (red), rows expiring within [`SOON_DAYS`] `soon` (yellow).
+/// marked `expired` (red), rows expiring within [`SOON_DAYS`] `N, expiring soon` (yellow).
 pub fn certificates(rows: &[CertRow<'_>], now: i64, color: bool) -> String {
     if rows.is_empty() {
         return "No certificates.".to_owned();
@@ -171,13 +198,16 @@ pub fn certificates(rows: &[CertRow<'_>], now: i64, color: bool) -> String {
     finish(&table)
 }
 
-/// One certificate as `key  value` lines.
-pub fn certificate(certificate: &Certificate, now: i64) -> String {
+/// One certificate as `key  value` lines; with `color`, its standing is coloured when expired
+/// or expiring soon.
+pub fn certificate(certificate: &Certificate, now: i64, color: bool) -> String {
     let details = &certificate.certificate_details;
-    let (left, _) = days_left(validity(details, now));
-    let left = match left.as_str() {
-        "expired" | "not yet valid" => left,
-        _ => format!("{left} days left"),
+    let left = match standing(validity(details, now)) {
+        (text, Some(colour)) if color => {
+            let style = anstyle::Style::new().fg_color(Some(colour.into()));
+            format!("{style}{text}{style:#}")
+        }
+        (text, _) => text,
     };
     let mut out = String::new();
     let _ = writeln!(out, "id          {}", certificate.id);
@@ -238,6 +268,7 @@ pub fn project(project: &Project) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orgcerts_client::types::CertificateObject;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -310,11 +341,34 @@ mod tests {
         assert!(
             lines[2].contains("soon one")
                 && lines[2].contains("yes")
-                && lines[2].ends_with("3 soon")
+                && lines[2].ends_with("3, expiring soon")
         );
         assert!(lines[3].ends_with("90") && lines[3].contains("no"));
         assert!(!text.contains('\u{1b}'), "no escape codes without colour");
         assert!(certificates(&rows, NOW, true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn details_say_the_standing_in_words() {
+        let cert = |valid_at: i64, expires_at: i64| Certificate {
+            object: CertificateObject::default(),
+            id: "cert_x".to_owned(),
+            name: None,
+            created_at: 0,
+            certificate_details: details(valid_at, expires_at),
+        };
+        let text = |c: &Certificate| certificate(c, NOW, false);
+        let soon = cert(0, NOW + 29 * DAY + 5);
+        assert!(
+            text(&soon).ends_with("(29 days left, expiring soon)"),
+            "{}",
+            text(&soon)
+        );
+        assert!(text(&cert(0, NOW + DAY + 5)).ends_with("(1 day left, expiring soon)"));
+        assert!(text(&cert(0, NOW + 90 * DAY)).ends_with("(90 days left)"));
+        assert!(text(&cert(0, NOW - 1)).ends_with("(expired)"));
+        assert!(!text(&soon).contains('\u{1b}'));
+        assert!(certificate(&soon, NOW, true).contains("\u{1b}[33m29 days left, expiring soon"));
     }
 
     #[test]
