@@ -211,3 +211,35 @@ def test_lists_load_one_page_at_a_time_with_the_apis_cursors(console):
     expect(rows.first).to_contain_text("team-00")
     assert len(lists) == 3 and all("limit=20" in url for url in lists), lists
     assert "after=proj_" in lists[1] and "after=" not in lists[2], lists
+
+
+def test_rename_archive_and_deleting_the_sessions_own_key(console):
+    page = console.page
+    status, cert = api(console.server, "POST", "/organization/certificates",
+                       {"certificate": make_ca("Old name CA"), "name": "old name"})
+    assert status == 200
+    status, _ = api(console.server, "POST", "/organization/projects", {"name": "Sunset"})
+    assert status == 200
+    console.open()
+    console.sign_in()
+    page.get_by_role("button", name="Rename old name").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New name").fill("Issuing CA 2027")
+    dialog.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("row").filter(has_text=cert["id"])).to_contain_text("Issuing CA 2027")
+    assert api(console.server, "GET", f"/organization/certificates/{cert['id']}")[1]["name"] == "Issuing CA 2027"
+
+    page.get_by_role("link", name="Projects").click()
+    page.get_by_role("button", name="Archive Sunset").click()
+    page.get_by_role("dialog").get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("row").filter(has_text="Sunset")).to_have_count(0)
+    page.get_by_label("Show archived projects").check()
+    expect(page.get_by_role("row").filter(has_text="Sunset")).to_contain_text("archived")
+
+    page.get_by_role("link", name="Admin keys").click()
+    page.get_by_role("button", name="Delete Initial admin key").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("will be signed out")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0

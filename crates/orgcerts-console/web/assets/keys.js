@@ -1,6 +1,6 @@
 // Admin API keys: list, create (the value is shown once), delete.
 
-import { call, page, storedKey } from "./api.js";
+import { call, forget, page, storedKey } from "./api.js";
 import { h, errorArea, field, notify, confirmDialog, busy, table } from "./dom.js";
 import * as fmt from "./format.js";
 import { pager } from "./pager.js";
@@ -69,6 +69,12 @@ export function keysScreen(main) {
             if (!(await confirmDialog("Delete admin key", body, "Delete", { danger: true }))) return;
             try {
               await call("DELETE", `/organization/admin_api_keys/${key.id}`);
+              if (current) {
+                // The key is gone: so is this session.
+                forget();
+                location.replace("/");
+                return;
+              }
               notify(`Deleted ${key.name ?? key.id}.`);
               list.refresh();
             } catch (error) {
