@@ -79,6 +79,11 @@ function render() {
   document.title = `${SCREENS.find((s) => s.hash === screen).label} · orgcerts console`;
 }
 
+// A file dropped outside the upload zone must not replace the console with the file.
+for (const type of ["dragover", "drop"]) {
+  window.addEventListener(type, (event) => event.preventDefault());
+}
+
 window.addEventListener("hashchange", () => {
   render();
   document.getElementById("main")?.focus({ preventScroll: true });

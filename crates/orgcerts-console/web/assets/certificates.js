@@ -33,19 +33,19 @@ export function scopeBadge(active, scope) {
   return h("span", { class: ["badge", active ? "on" : "off"] }, active ? `Active · ${scope}` : "Inactive");
 }
 
-async function rename(cert, list, errors) {
+async function rename(cert, refresh, errors) {
   const name = field("New name", { type: "text", value: cert.name ?? "", maxlength: 256 });
   if (!(await confirmDialog(`Rename ${cert.name ?? cert.id}`, name.row, "Rename"))) return;
   try {
     await call("POST", `/organization/certificates/${cert.id}`, { body: { name: name.input.value } });
     notify(`Renamed to “${name.input.value}”.`);
-    list.refresh();
+    refresh();
   } catch (error) {
     errors.show(error);
   }
 }
 
-async function remove(cert, list, errors) {
+async function remove(cert, refresh, errors) {
   const body = h("p", {}, "Delete ", h("strong", {}, cert.name ?? cert.id),
     "? Clients whose certificates chain to it will no longer be trusted once it is gone. ",
     "A certificate that is active for the organization or for any project cannot be deleted.");
@@ -53,7 +53,7 @@ async function remove(cert, list, errors) {
   try {
     await call("DELETE", `/organization/certificates/${cert.id}`);
     notify(`Deleted ${cert.name ?? cert.id}.`);
-    list.refresh();
+    refresh();
   } catch (error) {
     if (error.code === "certificate_in_use") {
       error.message = `${error.message} Deactivate it for the organization and for every project `
@@ -75,6 +75,11 @@ export function certificatesScreen(main) {
   const chart = h("section", { class: "card", "aria-labelledby": "timeline-title" },
     h("h2", { id: "timeline-title" }, "Expiry in the next 12 months"), h("p", { class: "muted" }, "Loading…"));
   let list = null;
+  // After a rename or delete: the page on screen and the timeline, which shows names too.
+  const refresh = () => {
+    list.refresh();
+    loadTimeline();
+  };
 
   async function loadTimeline() {
     try {
@@ -96,9 +101,9 @@ export function certificatesScreen(main) {
             list.refresh();
           }) }, cert.active ? "Deactivate" : "Activate"),
         h("button", { type: "button", class: "secondary", "aria-label": `Rename ${cert.name ?? cert.id}`,
-          onclick: () => rename(cert, list, errors) }, "Rename"),
+          onclick: () => rename(cert, refresh, errors) }, "Rename"),
         h("button", { type: "button", class: "danger-link", "aria-label": `Delete ${cert.name ?? cert.id}`,
-          onclick: () => remove(cert, list, errors) }, "Delete"));
+          onclick: () => remove(cert, refresh, errors) }, "Delete"));
       return [cells.name, cells.id, scopeBadge(cert.active, "organization"), cells.validFrom, cells.expires, cells.days, actions];
     });
     return table("Certificates of the organization",

@@ -33,6 +33,9 @@ export function pager(label, load, render) {
       nav.hidden = index === 0 && !current.has_more;
     } catch (error) {
       replace(content, h("p", { class: "error", role: "alert" }, error.message));
+      // The pages around the one that failed stay reachable.
+      prev.disabled = index === 0;
+      next.disabled = cursors.length <= index + 1;
     } finally {
       content.removeAttribute("aria-busy");
     }
