@@ -158,11 +158,15 @@ fn routes() -> Router<AppState> {
 /// The complete HTTP service.
 pub type App = middleware::NormalizePath<Router>;
 
-/// Builds the complete HTTP service over `state`: the API under `/v1`, `/healthz`, `/readyz`
-/// and (unless it has its own listener) `/metrics`.
+/// Builds the complete HTTP service over `state`: the API under `/v1`, `/healthz`, `/readyz`,
+/// (unless it has its own listener) `/metrics`, and the web console at `/`.
 pub fn app(state: AppState) -> App {
     let with_metrics = state.settings.metrics_on_api_listener;
-    finish(routes().merge(ops::routes(with_metrics)), state)
+    let console = orgcerts_console::router();
+    finish(
+        routes().merge(ops::routes(with_metrics)).merge(console),
+        state,
+    )
 }
 
 /// The operator endpoints alone, for `--metrics-listen`.
