@@ -5,7 +5,7 @@ merged into one document, with `overlay.yaml` (an OpenAPI Overlay 1.0 document) 
     python3 spec/merge.py [OUT]     # default: spec/generated/orgcerts.openapi.yaml
 
 The extracts stay verbatim; everything orgcerts adds to them (the error responses and rules of
-../shared/docs/contract.md) lives in the overlay, each action with its reason. Needs PyYAML.
+docs/contract.md) lives in the overlay, each action with its reason. Needs PyYAML.
 
 Overlay targets are JSONPath (RFC 9535); this applies the subset the overlay uses and refuses
 anything else: `$`, `.name`, `['name']`, `.*` / `[*]`, `[n]` and `[?@.key == 'value']`.

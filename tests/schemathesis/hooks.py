@@ -7,7 +7,7 @@ Random strings are not certificates, and random ids name nothing, so:
   `certificate` of another type or a missing one is the negative case schemathesis meant and stays
   as generated. Schemathesis revalidates a case after hooks, so a case stays positive or negative
   as its other fields make it.
-- every `after` cursor becomes the id of an object the organization has: contract.md makes an
+- every `after` cursor becomes the id of an object the organization has: docs/contract.md makes an
   `after` naming nothing a 400, which a schema cannot express (unknown cursors are covered by the
   Rust integration tests). In ascending order it is the oldest (run.py seeds one certificate and
   one project before the run), in descending order the newest, so that the page is not empty.
@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 UPLOAD = ("POST", "/organization/certificates")
-MAX_CERTIFICATE_CHARS = 16384  # spec/overlay.yaml, from contract.md
+MAX_CERTIFICATE_CHARS = 16384  # spec/overlay.yaml, from docs/contract.md
 CERTIFICATE_LISTS = {"/organization/certificates", "/organization/projects/{project_id}/certificates"}
 PROJECT_LIST = "/organization/projects"
 
@@ -202,7 +202,7 @@ def filter_failure(context, failure, case, response):
 
     1. positive_data_acceptance, a 400 with param `project_id` from an operation on a project that
        is archived right now: archived projects cannot be modified or get activations (the spec's
-       archive-project summary, contract.md "Activation"), which no request schema can express.
+       archive-project summary, docs/contract.md "Activation"), which no request schema can express.
     2. ensure_resource_availability, a 404 with param `certificate_ids` where one of the ids in the
        request body indeed names no certificate: the check blames any 404 after a creation on the
        created resource, but this 404 is about ids schemathesis generated for the body.

@@ -61,7 +61,7 @@ pub struct AdminApiKeyCreateRequest {
 }
 
 /// `expires_in_seconds`, which the spec types as an integer: it may be left out (a key that does
-/// not expire), but `null` is a value of the wrong type (contract.md: a 400), as for the
+/// not expire), but `null` is a value of the wrong type (docs/contract.md: a 400), as for the
 /// certificate names. An integer is also a number without a fractional part, such as
 /// `2592000.0` (JSON Schema's `integer`, what a client computing in floats sends); the
 /// service checks the range and names it.

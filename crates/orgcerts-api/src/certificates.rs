@@ -102,7 +102,7 @@ pub struct DeleteCertificateResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadCertificateRequest {
     /// The certificate in PEM. `content` is the field's name in older spec releases and is
-    /// accepted as an alias (contract.md: both at once is a 400).
+    /// accepted as an alias (docs/contract.md: both at once is a 400).
     #[serde(alias = "content")]
     pub certificate: String,
     #[serde(
@@ -125,7 +125,7 @@ pub struct ModifyCertificateRequest {
 }
 
 /// An optional field the spec types as a plain string: it may be left out, but `null` is a value
-/// of the wrong type (contract.md: a 400), not the same as leaving it out.
+/// of the wrong type (docs/contract.md: a 400), not the same as leaving it out.
 fn string_if_present<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
@@ -154,7 +154,7 @@ pub enum ToggleObject {
 /// The shape of the four activation / deactivation responses: `data` lists each requested
 /// certificate once, in request order.
 ///
-/// `has_more` is not in the spec: contract.md allows it (always `false`) so that async-openai
+/// `has_more` is not in the spec: docs/contract.md allows it (always `false`) so that async-openai
 /// releases that typed these responses as lists still parse them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToggleCertificatesResponse<T> {

@@ -1,4 +1,4 @@
-//! Validation of uploaded trust anchors (contract.md, "Certificates").
+//! Validation of uploaded trust anchors (docs/contract.md, "Certificates").
 //!
 //! The first `CERTIFICATE` block of the upload is the anchor; later `CERTIFICATE` blocks are
 //! carried along unparsed. Any other block is refused, and a private key of any flavour is

@@ -2,7 +2,7 @@
 //!
 //! - [`audit`]: the audit log entries every change records;
 //! - [`ids`]: the newtype ids (`cert_…`, `proj_…`, `org-…`, `key_…`) and their generation;
-//! - [`anchor`]: validation of uploaded PEM trust anchors (contract.md, "Certificates");
+//! - [`anchor`]: validation of uploaded PEM trust anchors (docs/contract.md, "Certificates");
 //! - [`page`]: the list parameters shared by every list (`limit`, `order`, `after`);
 //! - [`keys`]: admin key generation and hashing;
 //! - [`store`]: the [`Store`] trait every storage engine implements;

@@ -1,4 +1,4 @@
-//! The list parameters every list shares (contract.md, "Lists and pagination").
+//! The list parameters every list shares (docs/contract.md, "Lists and pagination").
 
 use crate::{Error, echo};
 

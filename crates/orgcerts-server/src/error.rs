@@ -1,5 +1,5 @@
 //! The HTTP error surface: every refusal becomes OpenAI's error envelope with the status, `type`,
-//! `param` and `code` that contract.md assigns to it.
+//! `param` and `code` that docs/contract.md assigns to it.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,8 +1,8 @@
 //! The JSON log line (`--log-format json`), written straight into the line buffer.
 //!
-//! The lines are those of tracing-subscriber's own JSON format as the server configured it
-//! before (`.json().with_current_span(true).with_span_list(false)`), byte for byte apart from
-//! the clock reading, so that log pipelines see no change:
+//! The lines are those of tracing-subscriber's own JSON format configured with
+//! `.json().with_current_span(true).with_span_list(false)`, byte for byte apart from the clock
+//! reading, so that log pipelines built for that format read them unchanged:
 //!
 //! ```text
 //! {"timestamp":"2026-11-29T23:18:01.123456Z","level":"INFO","fields":{"message":"request","request_id":"req_…","method":"GET","path":"/v1/organization/certificates","status":200,"latency_us":83},"target":"orgcerts_server::middleware"}
@@ -15,7 +15,7 @@
 //!   byte slices as JSON strings; `u64`/`i64` as JSON integers, `f64` as JSON numbers (`null`
 //!   when not finite), bools as JSON bools;
 //! - `target`: the event's target (for a line that came through the `log` crate, the log
-//!   record's target; its `log.*` fields stay in `fields`, as before);
+//!   record's target; its `log.*` fields stay in `fields`, as tracing-subscriber leaves them);
 //! - `span`, only inside a span: the current span's fields, then its `name`.
 //!
 //! tracing-subscriber's formatter gets there by collecting each event's fields into a
@@ -395,8 +395,8 @@ mod tests {
         buf.lines()
     }
 
-    /// The same events formatted by this module and by tracing-subscriber's JSON format as the
-    /// server had it configured: one subscriber, two layers, so each event is formatted by both.
+    /// The same events formatted by this module and by tracing-subscriber's JSON format in the
+    /// configuration above: one subscriber, two layers, so each event is formatted by both.
     fn both(produce: impl FnOnce()) -> (Vec<String>, Vec<String>) {
         let (mine, theirs) = (Buf::default(), Buf::default());
         let subscriber = tracing_subscriber::registry()

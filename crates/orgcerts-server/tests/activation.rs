@@ -1,4 +1,4 @@
-//! Activation and deactivation at organization and project level (contract.md, "Activation").
+//! Activation and deactivation at organization and project level (docs/contract.md, "Activation").
 
 mod common;
 

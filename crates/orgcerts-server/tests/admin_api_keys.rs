@@ -110,8 +110,8 @@ async fn create_validates_its_body() {
             json!({"name": "x", "expires_in_seconds": "soon"}),
             "expires_in_seconds",
         ),
-        // Found by schemathesis: null was taken for "no expiry"; the spec's integer is not
-        // nullable (leaving the field out is how a key is made not to expire).
+        // null is not "no expiry": the spec's integer is not nullable (leaving the field out
+        // is how a key is made not to expire).
         (
             json!({"name": "x", "expires_in_seconds": null}),
             "expires_in_seconds",
@@ -143,8 +143,8 @@ async fn create_validates_its_body() {
         )
         .await
         .ok();
-    // Found by schemathesis: JSON Schema's integer includes numbers written with a zero
-    // fraction, which a client computing in floats sends; they were refused.
+    // JSON Schema's integer includes numbers written with a zero fraction, which a client
+    // computing in floats sends.
     let created = server
         .post(
             "/organization/admin_api_keys",

@@ -1,4 +1,4 @@
-//! Every certificate operation, and every upload rule of contract.md.
+//! Every certificate operation, and every upload rule of docs/contract.md.
 
 mod common;
 
@@ -182,8 +182,8 @@ async fn names_are_limited_to_256_characters_not_bytes() {
 
 #[tokio::test]
 async fn a_null_certificate_name_is_400_not_no_name() {
-    // Found by schemathesis: the spec types these names as strings, and contract.md makes a
-    // field of the wrong JSON type a 400; null used to be read as "no name" / "no change".
+    // The spec types these names as strings, and docs/contract.md makes a field of the wrong
+    // JSON type a 400: null is neither "no name" nor "no change".
     let server = TestServer::start().await;
     server
         .post(

@@ -1,4 +1,4 @@
-//! Authentication, headers, routes and request bodies (contract.md, "Responses, always",
+//! Authentication, headers, routes and request bodies (docs/contract.md, "Responses, always",
 //! "Errors" and "Request quirks").
 
 mod common;

@@ -1,5 +1,5 @@
 //! Model-based testing: random sequences of every operation, acted by two organizations through
-//! the HTTP API, each answer compared with an in-memory model of contract.md (status, error
+//! the HTTP API, each answer compared with an in-memory model of docs/contract.md (status, error
 //! `param` and `code`, every field of every object), and every list of both organizations
 //! walked in both orders now and then and at the end.
 //!

@@ -1,4 +1,4 @@
-//! Cursor pagination of certificate lists (contract.md, "Lists and pagination").
+//! Cursor pagination of certificate lists (docs/contract.md, "Lists and pagination").
 
 mod common;
 

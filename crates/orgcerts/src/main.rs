@@ -144,7 +144,7 @@ enum Command {
 
 /// jemalloc instead of glibc's malloc: a request allocates and frees many small buffers across
 /// the runtime's threads, which glibc serves more slowly (`bench/profiles/README.md`). (mimalloc
-/// was as fast but held three to four times the memory.)
+/// is as fast but holds three to four times the memory.)
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -396,7 +396,7 @@ async fn metrics_can_have_their_own_listener_and_the_bootstrap_key_a_file() {
         .await
         .unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    // Not on the API listener any more.
+    // Not on the API listener.
     let api_metrics = reqwest::get(format!("http://{}/metrics", served.addr))
         .await
         .unwrap();

@@ -3,8 +3,9 @@
 //! addressed; any other body must match `ErrorResponse`.
 //!
 //! The schemas are closed before use (`additionalProperties: false` on every object that lists
-//! its properties): contract.md promises that documented objects carry no extra fields. Its one
-//! exception, `has_more: false` on the four activation responses, is declared here explicitly.
+//! its properties): docs/contract.md promises that documented objects carry no extra fields. Its
+//! one exception, `has_more: false` on the four activation responses, is declared here
+//! explicitly.
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -12,7 +13,7 @@ use std::sync::LazyLock;
 use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
-/// The spec extracts the server implements, copied verbatim from the steering repository.
+/// The spec extracts the server implements, verbatim copies of OpenAI's extracts (spec/README.md).
 const EXTRACTS: [&str; 4] = [
     "openai-certificates.openapi.yaml",
     "openai-projects.openapi.yaml",
@@ -20,7 +21,7 @@ const EXTRACTS: [&str; 4] = [
     "openai-audit-logs.openapi.yaml",
 ];
 
-/// contract.md, "Activation": the one extra field allowed, for older async-openai releases.
+/// docs/contract.md, "Activation": the one extra field allowed, for older async-openai releases.
 const TOGGLE_RESPONSES: [&str; 4] = [
     "OrganizationCertificateActivationResponse",
     "OrganizationCertificateDeactivationResponse",

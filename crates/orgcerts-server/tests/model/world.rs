@@ -1,4 +1,4 @@
-//! The in-memory model of contract.md: what two organizations hold, and what every answer must
+//! The in-memory model of docs/contract.md: what two organizations hold, and what every answer must
 //! look like.
 
 use std::collections::BTreeSet;

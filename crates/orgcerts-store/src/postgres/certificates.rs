@@ -261,7 +261,8 @@ async fn cursor(conn: &mut PgConnection, org: &OrganizationId, after: &str) -> A
 /// One statement on `certificates_live_by_creation` for every page, however deep.
 pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope) -> String {
     // Project level: every live certificate of the organization, active when the project has
-    // it (organization-level activation is not folded in; contract.md, "Lists and pagination").
+    // it (organization-level activation is not folded in; docs/contract.md, "Lists and
+    // pagination").
     let active = match scope {
         Scope::Organization => "c.active",
         Scope::Project(_) => {

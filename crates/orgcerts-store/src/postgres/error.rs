@@ -81,8 +81,8 @@ pub(super) fn is_unavailable(err: &sqlx::Error) -> bool {
         sqlx::Error::Database(_) => sqlstate(err).is_some_and(|code| {
             // Class 08: connection exceptions. 53300: too many connections. 57P01-57P03:
             // shutting down or starting up. 57014: statement_timeout. 25006: read-only
-            // transaction (a fail-over left us on a standby). 40001/40P01: contention that
-            // outlasted the retries.
+            // transaction (a fail-over left the connection on a standby). 40001/40P01:
+            // contention that outlasted the retries.
             code.starts_with("08")
                 || matches!(
                     code.as_str(),

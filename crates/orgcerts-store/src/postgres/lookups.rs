@@ -8,9 +8,9 @@
 //! [`MAX_BATCH`] keys). When fewer are running, a lookup gets a statement of its own at once:
 //! batching adds no wait on a quiet server.
 //!
-//! What a lookup sees is unchanged: its statement is sent after the lookup was queued, so after
-//! its request began, and sees every change committed before it started, as a statement of its
-//! own would.
+//! A shared statement sees what a statement of the lookup's own would: it is sent after the
+//! lookup was queued, so after its request began, and sees every change committed before it
+//! started.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;

@@ -265,7 +265,8 @@ pub(super) enum Slice {
 /// `created_at = ?2 AND seq < ?3` seeks on both.
 pub(super) fn list_sql(cmp: &str, dir: &str, scope: &Scope, slice: Slice) -> String {
     // Project level: every live certificate of the organization, active when the project has
-    // it (organization-level activation is not folded in; contract.md, "Lists and pagination").
+    // it (organization-level activation is not folded in; docs/contract.md, "Lists and
+    // pagination").
     let active = match scope {
         Scope::Organization => "c.active",
         Scope::Project(_) => {

@@ -54,7 +54,7 @@ fn configure(conn: &Connection, reader: bool) -> rusqlite::Result<()> {
     // Plans that never depend on bound values. Without it SQLite marks a statement whose plan
     // looked at a parameter (every `LIMIT ?`) to be compiled again whenever that parameter is
     // bound, so the statement cache saved nothing for lists: a tenth of an uncached list read's
-    // CPU went to the parser. Our statements are index range scans whatever the values.
+    // CPU went to the parser. orgcerts' statements are index range scans whatever the values.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())

@@ -1,12 +1,12 @@
 //! The reader connections: each one owned by a thread of its own, all taking reads off one
 //! queue.
 //!
-//! Reads used to run on tokio's blocking pool, each borrowing a connection from a pool of
-//! eight. Under load that was several times the cost of the read itself: tokio started a
-//! thread for every read in flight (up to one per client connection), all but eight of them
-//! then slept on the connection pool's condition variable, and every read woke, contended for
-//! and parked threads twice (`bench/profiles/README.md`). Here a read is queued once and taken
-//! by a thread that already holds a connection; a thread sleeps only when the queue is empty.
+//! Not tokio's blocking pool with a connection pool: under load that costs several times the
+//! read itself, since tokio starts a thread for every read in flight (up to one per client
+//! connection), all but the pool's size of them sleep on the pool's condition variable, and
+//! every read wakes, contends for and parks threads twice (`bench/profiles/README.md`). Here a
+//! read is queued once and taken by a thread that already holds a connection; a thread sleeps
+//! only when the queue is empty.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

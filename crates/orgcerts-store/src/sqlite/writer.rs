@@ -1,9 +1,9 @@
 //! The writer connection, owned by a thread of its own that commits the writes queued
 //! meanwhile together (group commit).
 //!
-//! Every write used to be a transaction and a flush of its own, run on tokio's blocking pool
-//! behind a mutex: under concurrent writes, a thread per write in flight slept on that mutex,
-//! and the flushes, one after another, bounded the writes per second. Here the thread takes
+//! A transaction and a flush per write, behind a mutex, would put a thread per write in flight
+//! to sleep on that mutex, and the flushes, one after another, would bound the writes per
+//! second (`bench/profiles/README.md`, "Writes"). Here the thread takes
 //! every write waiting in the queue, runs each in a savepoint of one `BEGIN IMMEDIATE`
 //! transaction, commits once (one flush to disk for all of them), and only then answers each
 //! one. A write that fails is rolled back to its savepoint alone; the others still commit.
