@@ -19,12 +19,13 @@ use orgcerts_core::model::{
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
-use orgcerts_core::{Error, Result, StorageError, Store};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use orgcerts_core::{Result, Store};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{OpenError, OpenOptions};
 use changes::ChangeWatch;
 pub use changes::OTHER_PROCESS_DELAY;
+use error::{SqlResult, sql_error, storage};
 use queue::Limits;
 use readers::Readers;
 use writer::Writer;
@@ -32,6 +33,7 @@ use writer::Writer;
 mod audit;
 mod certificates;
 mod changes;
+mod error;
 mod keys;
 mod open;
 mod projects;
@@ -177,49 +179,6 @@ impl SqliteStore {
                 }
             })
             .await
-    }
-}
-
-/// Wraps an engine failure; never a client's mistake.
-fn storage(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Storage(StorageError::new(err))
-}
-
-/// Whether `err` is SQLite's "database is locked": another connection (the operator's command
-/// line, another process on the file) held a lock past the busy timeout. It clears by itself.
-fn is_busy(err: &rusqlite::Error) -> bool {
-    matches!(
-        err.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    )
-}
-
-/// An engine failure, with what was being done: `StorageUnavailable` (a 503, like
-/// PostgreSQL's) for a lock held elsewhere past the busy timeout, a storage failure otherwise.
-fn sql_error(err: &rusqlite::Error, doing: &str) -> Error {
-    let why = format!("{doing}: {err}");
-    if is_busy(err) {
-        Error::StorageUnavailable(StorageError::new(why))
-    } else {
-        storage(why)
-    }
-}
-
-/// `.sql()?` turns a rusqlite result into a domain error: `StorageUnavailable` for a lock
-/// held elsewhere past the busy timeout, a storage failure otherwise.
-trait SqlResult<T> {
-    fn sql(self) -> Result<T>;
-}
-
-impl<T> SqlResult<T> for rusqlite::Result<T> {
-    fn sql(self) -> Result<T> {
-        self.map_err(|err| {
-            if is_busy(&err) {
-                Error::StorageUnavailable(StorageError::new(err))
-            } else {
-                storage(err)
-            }
-        })
     }
 }
 
