@@ -84,6 +84,9 @@ async fn a_held_writer_gives_503s_reads_keep_working_and_the_server_recovers() {
         // The same headers as PostgreSQL's 503: a request id, and nothing that tells the
         // official SDKs not to retry.
         assert!(reply.header("x-request-id").is_some());
+        assert!(reply.header("openai-processing-ms").is_some());
+        assert!(reply.header("x-ratelimit-remaining-requests").is_some());
+        assert_eq!(reply.header("content-type"), Some("application/json"));
         assert!(reply.header("x-should-retry").is_none());
         assert!(reply.header("retry-after").is_none());
     }
