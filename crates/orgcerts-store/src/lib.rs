@@ -39,8 +39,8 @@ pub mod suite;
 pub use postgres::PostgresStore;
 pub use sqlite::{OTHER_PROCESS_DELAY, SqliteStore};
 
-/// How to reach a PostgreSQL database: pool size and time limits. SQLite ignores them (its
-/// connections are local files).
+/// How to reach a PostgreSQL database: pool size and time limits. SQLite uses only
+/// `acquire_timeout`, as the longest an operation waits for its reader or writer thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenOptions {
     /// Most connections this instance holds at once. Size it so that the sum over all
@@ -48,7 +48,8 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// How long an operation waits for a free (or new) connection before it fails with
     /// `StorageUnavailable` (a 503). Short, so that a database that went away gives quick
-    /// answers rather than piling requests up.
+    /// answers rather than piling requests up. On SQLite, how long an operation may wait in
+    /// the reader or writer queue: one not started by then fails the same way and never runs.
     pub acquire_timeout: Duration,
     /// How long start-up waits for the database to accept connections (refused, or still
     /// starting) before giving up.
@@ -220,8 +221,14 @@ pub async fn open_with(
     options: &OpenOptions,
 ) -> Result<Arc<dyn Store>, OpenError> {
     let store = match parse_url(database_url)? {
-        Target::SqliteFile(path) => tokio::task::spawn_blocking(move || SqliteStore::open(&path)),
-        Target::SqliteMemory => tokio::task::spawn_blocking(SqliteStore::open_temporary),
+        Target::SqliteFile(path) => {
+            let options = options.clone();
+            tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, &options))
+        }
+        Target::SqliteMemory => {
+            let options = options.clone();
+            tokio::task::spawn_blocking(move || SqliteStore::open_temporary_with(&options))
+        }
         Target::Postgres => {
             return Ok(Arc::new(
                 PostgresStore::connect(database_url, options).await?,

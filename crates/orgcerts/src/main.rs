@@ -54,7 +54,8 @@ pub struct DatabaseArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: u32,
 
-    /// PostgreSQL: how long a request waits for a connection before it is answered 503, in ms.
+    /// How long a request waits for a PostgreSQL connection, or for an SQLite reader or writer
+    /// thread to start its operation, before it is answered 503, in ms.
     #[arg(long, env = "ORGCERTS_DB_ACQUIRE_TIMEOUT_MS", global = true, help_heading = DATABASE,
           default_value_t = millis(OpenOptions::default().acquire_timeout),
           value_parser = clap::value_parser!(u64).range(1..))]

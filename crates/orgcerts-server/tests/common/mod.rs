@@ -75,6 +75,8 @@ pub struct Options {
     pub read_cache_items: u64,
     pub http: HttpSettings,
     pub limits: ConnectionLimits,
+    /// The store's settings (SQLite uses only the acquire timeout).
+    pub store: orgcerts_store::OpenOptions,
 }
 
 impl Default for Options {
@@ -84,6 +86,7 @@ impl Default for Options {
             read_cache_items: orgcerts_core::service::DEFAULT_READ_CACHE_ITEMS,
             http: HttpSettings::default(),
             limits: ConnectionLimits::default(),
+            store: orgcerts_store::OpenOptions::default(),
         }
     }
 }
@@ -109,7 +112,9 @@ impl TestServer {
 
     /// Starts a server on an existing database (no organization is created).
     pub async fn start_on(db_url: &str, options: Options) -> Self {
-        let store = orgcerts_store::open(db_url).await.expect("open store");
+        let store = orgcerts_store::open_with(db_url, &options.store)
+            .await
+            .expect("open store");
         let service = Arc::new(Service::new(
             store,
             Settings {

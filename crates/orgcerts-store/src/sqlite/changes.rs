@@ -8,9 +8,14 @@
 //!   always sees the new epoch.
 //! - **Other processes' writes** (the operator's command line, another server on the same
 //!   file) are seen through `PRAGMA data_version` on a connection of its own, which changes
-//!   whenever any other connection commits. Asking costs a read transaction (locks on the WAL
-//!   index), so it is asked at most once per [`OTHER_PROCESS_DELAY`]: a token is always
-//!   backed by an answer that was asked no earlier than that before the token was read.
+//!   whenever any other connection commits. A thread of its own (the checker) asks it, every
+//!   half [`OTHER_PROCESS_DELAY`] while tokens are being asked for, and sleeps otherwise: a
+//!   token is always backed by an answer that was asked no earlier than that delay before the
+//!   token was read.
+//!
+//! Reading the token never runs SQL nor waits: it is called on the async workers. When the
+//! last check is too old (the checker was asleep or is late), there is no token, the request
+//! reads the store uncached, and the checker is woken.
 //!
 //! Guarantee: a token read after this process acknowledged a write differs from every token
 //! read before that write; a token read more than [`OTHER_PROCESS_DELAY`] after another
@@ -23,10 +28,12 @@
 //! `data_version` it asked after taking the lock stays current until it commits: tokens are
 //! vouched for all along, and requests keep using the cache during the flush.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use orgcerts_core::Result;
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -35,35 +42,33 @@ use super::{SqlResult, storage};
 /// How long after another process's commit a token may still be the one from before it.
 pub const OTHER_PROCESS_DELAY: Duration = Duration::from_millis(1);
 
-/// The change token's state; shared by the store and its writer's blocking tasks.
+/// How long the checker keeps checking after the last token was asked for, before it sleeps
+/// until the next one.
+const KEEP_CHECKING: Duration = Duration::from_millis(100);
+
+/// The shortest pause of the checker between two checks (when the delay is very short).
+const MIN_PAUSE: Duration = Duration::from_micros(100);
+
+/// The change token's state; shared by the store, its writer thread and its checker thread.
 pub(super) struct ChangeWatch {
     /// Bumped by every commit of this process's writer, and whenever `data_version` is seen
     /// to have changed.
     epoch: AtomicU64,
     /// When the last completed `data_version` check began, in nanoseconds since `origin`.
     checked_at: AtomicU64,
+    /// When a token was last asked for, in nanoseconds since `origin` (updated at most every
+    /// tenth of [`KEEP_CHECKING`]).
+    asked_at: AtomicU64,
     /// [`OTHER_PROCESS_DELAY`] in nanoseconds, unless a test set another.
     delay: AtomicU64,
     origin: Instant,
-    /// What the holder of `watcher` is doing ([`Holder`]), for `token` when it cannot lock.
-    holder: AtomicU8,
+    /// Whether a quiet write holds the database's write lock, having checked `data_version`
+    /// after taking it: nothing can commit meanwhile, so the token stands.
+    writing: AtomicBool,
     watcher: Mutex<Watcher>,
+    /// Wakes the checker thread, once started.
+    wake: OnceLock<Sender<()>>,
 }
-
-/// The states of [`ChangeWatch::holder`].
-struct Holder;
-
-impl Holder {
-    /// Nobody, or a quiet write that is waiting for the write lock or committing.
-    const OTHER: u8 = 0;
-    /// A `data_version` check: a statement's time.
-    const CHECKING: u8 = 1;
-    /// A quiet write holding the database's write lock, after checking `data_version`.
-    const WRITING: u8 = 2;
-}
-
-/// How many times `token` looks again while another thread checks `data_version`.
-const SPINS: u32 = 1000;
 
 struct Watcher {
     conn: Connection,
@@ -81,24 +86,39 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 impl ChangeWatch {
+    /// A watch on `conn`'s database, checked only when [`Self::refresh`] is called until
+    /// [`Self::start_checker`] gives it its thread.
     pub(super) fn new(conn: Connection) -> rusqlite::Result<Self> {
         let seen = data_version(&conn)?;
         Ok(Self {
             epoch: AtomicU64::new(0),
             checked_at: AtomicU64::new(0),
+            asked_at: AtomicU64::new(0),
             delay: AtomicU64::new(nanos(OTHER_PROCESS_DELAY)),
             origin: Instant::now(),
-            holder: AtomicU8::new(Holder::OTHER),
+            writing: AtomicBool::new(false),
             watcher: Mutex::new(Watcher { conn, seen }),
+            wake: OnceLock::new(),
         })
+    }
+
+    /// Starts the checker thread, which ends once the last handle on `watch` is dropped.
+    pub(super) fn start_checker(watch: &Arc<Self>) -> std::io::Result<()> {
+        let (wake, wakes) = crossbeam_channel::bounded(1);
+        let weak = Arc::downgrade(watch);
+        thread::Builder::new()
+            .name("sqlite-changes".to_owned())
+            .spawn(move || check_while_asked(&weak, &wakes))?;
+        // Set once, here; a second checker would only be redundant.
+        let _ = watch.wake.set(wake);
+        Ok(())
     }
 
     fn now(&self) -> u64 {
         nanos(self.origin.elapsed())
     }
 
-    fn is_fresh(&self, now: u64) -> bool {
-        let delay = self.delay.load(Ordering::Relaxed);
+    fn is_fresh(&self, now: u64, delay: u64) -> bool {
         now.saturating_sub(self.checked_at.load(Ordering::Acquire)) < delay
     }
 
@@ -106,40 +126,43 @@ impl ChangeWatch {
         self.delay.store(nanos(delay), Ordering::Relaxed);
     }
 
-    /// The current token; `None` when no token can be vouched for right now: `data_version`
-    /// cannot be read, or the watching connection is busy with a quiet write that does not
-    /// hold the write lock (waiting for it, or committing). Then the request reads the store,
-    /// uncached, rather than waiting: this is called on the async workers. Another thread's
-    /// check (one statement) is waited for.
+    /// The current token; `None` when no check vouches for it right now (the last one is
+    /// older than the delay, and no quiet write holds the write lock): the request then reads
+    /// the store, uncached, and the checker is woken. Atomic reads only: this is called on
+    /// the async workers.
     pub(super) fn token(&self) -> Option<u64> {
         let now = self.now();
-        let mut spins = 0;
-        while !self.is_fresh(now) {
-            match self.watcher.try_lock() {
-                Ok(mut watcher) => {
-                    // Another thread may have checked between this one's look and its lock.
-                    if !self.is_fresh(now) {
-                        self.holder.store(Holder::CHECKING, Ordering::Release);
-                        let Watcher { conn, seen } = &mut *watcher;
-                        let checked = self.check(conn, seen);
-                        self.holder.store(Holder::OTHER, Ordering::Release);
-                        checked.ok()?;
-                    }
-                    break;
-                }
-                Err(TryLockError::WouldBlock) => match self.holder.load(Ordering::Acquire) {
-                    // Took the write lock, then checked: nothing can have committed since.
-                    Holder::WRITING => break,
-                    Holder::CHECKING if spins < SPINS => {
-                        spins += 1;
-                        std::hint::spin_loop();
-                    }
-                    _ => return None,
-                },
-                Err(TryLockError::Poisoned(_)) => return None,
-            }
+        if now.saturating_sub(self.asked_at.load(Ordering::Relaxed)) >= nanos(KEEP_CHECKING) / 10 {
+            self.asked_at.store(now, Ordering::Relaxed);
         }
-        Some(self.epoch.load(Ordering::Acquire))
+        if self.is_fresh(now, self.delay.load(Ordering::Relaxed))
+            || self.writing.load(Ordering::Acquire)
+        {
+            return Some(self.epoch.load(Ordering::Acquire));
+        }
+        if let Some(wake) = self.wake.get() {
+            // Full: a wake is already pending.
+            let _ = wake.try_send(());
+        }
+        None
+    }
+
+    /// Checks `data_version` unless a check began within the last half delay; returns how
+    /// long the checker may pause before the next, or `None` when no token was asked for in
+    /// [`KEEP_CHECKING`] (it then sleeps until woken). Blocks while a quiet write holds the
+    /// connection.
+    fn refresh(&self) -> Option<Duration> {
+        let delay = self.delay.load(Ordering::Relaxed);
+        if !self.is_fresh(self.now(), delay / 2)
+            && let Ok(mut watcher) = self.watcher.lock()
+        {
+            let Watcher { conn, seen } = &mut *watcher;
+            // A failed check leaves the token stale: requests read uncached until one works.
+            let _ = self.check(conn, seen);
+        }
+        let asked = self.asked_at.load(Ordering::Relaxed);
+        (self.now().saturating_sub(asked) < nanos(KEEP_CHECKING))
+            .then(|| Duration::from_nanos(delay / 2).max(MIN_PAUSE))
     }
 
     /// Asks `data_version` and moves the epoch if it changed, then marks the check done.
@@ -175,13 +198,32 @@ impl ChangeWatch {
         // The transaction's snapshot is the newest (it holds the write lock), so this check
         // sees every commit made before it; none can be made until this one ends.
         self.check(&tx, seen).sql()?;
-        self.holder.store(Holder::WRITING, Ordering::Release);
+        self.writing.store(true, Ordering::Release);
         let out = f(&tx);
         // Before the commit releases the lock.
-        self.holder.store(Holder::OTHER, Ordering::Release);
+        self.writing.store(false, Ordering::Release);
         let out = out?;
         tx.commit().sql()?;
         Ok(out)
+    }
+}
+
+/// The checker thread: checks while tokens are asked for, sleeps until woken otherwise, and
+/// ends when the watch is dropped (its wake sender with it).
+fn check_while_asked(watch: &Weak<ChangeWatch>, wakes: &Receiver<()>) {
+    let mut pause = None;
+    loop {
+        let woken = match pause {
+            None => wakes.recv().is_ok(),
+            Some(pause) => !matches!(
+                wakes.recv_timeout(pause),
+                Err(RecvTimeoutError::Disconnected)
+            ),
+        };
+        let Some(watch) = woken.then(|| watch.upgrade()).flatten() else {
+            return;
+        };
+        pause = watch.refresh();
     }
 }
 
@@ -189,8 +231,9 @@ impl ChangeWatch {
 mod tests {
     use super::*;
 
-    /// A database in WAL mode with one table, a watch on it that checks on every call, and
-    /// another connection to it (another process, as far as the watch can tell).
+    /// A database in WAL mode with one table, a watch on it whose tokens no check vouches for
+    /// (a zero delay) and that has no checker thread, and another connection to it (another
+    /// process, as far as the watch can tell).
     fn setup() -> (tempfile::TempDir, ChangeWatch, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
@@ -210,10 +253,19 @@ mod tests {
         conn.execute("INSERT INTO t VALUES (1)", []).unwrap();
     }
 
+    /// Checks `data_version` now, as the checker thread does, and returns the epoch.
+    fn checked(watch: &ChangeWatch) -> u64 {
+        let mut watcher = watch.watcher.lock().unwrap();
+        let Watcher { conn, seen } = &mut *watcher;
+        watch.check(conn, seen).unwrap();
+        watch.epoch.load(Ordering::Acquire)
+    }
+
     #[test]
     fn a_quiet_write_vouches_for_the_token_while_it_holds_the_write_lock() {
         let (_dir, watch, other) = setup();
-        let before = watch.token().unwrap();
+        let before = checked(&watch);
+        assert_eq!(watch.token(), None, "no check vouches for it");
         insert(&other);
         let during = watch
             .write_quietly(|tx| {
@@ -226,19 +278,15 @@ mod tests {
             during, before,
             "the quiet write's check saw the commit made before it"
         );
-        assert_eq!(
-            watch.token(),
-            Some(during),
-            "its own commit changes nothing"
-        );
+        assert_eq!(checked(&watch), during, "its own commit changes nothing");
         insert(&other);
-        assert_ne!(watch.token(), Some(during), "later commits still show");
+        assert_ne!(checked(&watch), during, "later commits still show");
     }
 
     #[test]
     fn a_quiet_write_waiting_for_the_write_lock_vouches_for_nothing() {
         let (_dir, watch, other) = setup();
-        let before = watch.token().unwrap();
+        let before = checked(&watch);
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         std::thread::scope(|scope| {
             let writer = scope.spawn(|| {
@@ -249,9 +297,7 @@ mod tests {
             });
             // The quiet write has the watching connection and waits for the write lock, which
             // the other connection holds and may commit under at any moment.
-            while watch.holder.load(Ordering::Acquire) == Holder::OTHER
-                && watch.watcher.try_lock().is_ok()
-            {
+            while watch.watcher.try_lock().is_ok() {
                 std::thread::yield_now();
             }
             assert_eq!(watch.token(), None);
@@ -259,6 +305,32 @@ mod tests {
             other.execute_batch("COMMIT").unwrap();
             writer.join().unwrap().unwrap();
         });
-        assert_ne!(watch.token(), Some(before), "the other commit shows");
+        assert_ne!(checked(&watch), before, "the other commit shows");
+    }
+
+    /// Reading the token runs no SQL: the checker thread, woken by a token that nothing
+    /// vouches for, does the check, and another process's commit shows once it has.
+    #[test]
+    fn the_checker_thread_vouches_for_tokens_and_sees_other_processes() {
+        let (_dir, watch, other) = setup();
+        let watch = Arc::new(watch);
+        watch.set_delay(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(watch.token(), None, "stale, and no checker yet");
+        ChangeWatch::start_checker(&watch).unwrap();
+        let vouched = |watch: &ChangeWatch| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(token) = watch.token() {
+                    return token;
+                }
+                assert!(Instant::now() < deadline, "the checker never checked");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        let before = vouched(&watch);
+        insert(&other);
+        std::thread::sleep(Duration::from_millis(25));
+        assert_ne!(vouched(&watch), before, "another process's commit shows");
     }
 }

@@ -3,7 +3,9 @@
 //! One writer connection, on a thread of its own ([`writer`]), takes every write, in `BEGIN
 //! IMMEDIATE` transactions so that writes never fail half-way on a lock upgrade, and commits
 //! the writes queued meanwhile together; reader connections, each on a thread of its own
-//! ([`readers`]), serve reads from WAL snapshots, concurrently with the writer.
+//! ([`readers`]), serve reads from WAL snapshots, concurrently with the writer. Both queues
+//! are bounded, and an operation that waits in one past its deadline (the acquire timeout of
+//! [`OpenOptions`]) is refused with `StorageUnavailable` without running ([`queue`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,21 +19,25 @@ use orgcerts_core::model::{
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Order, Page, PageRequest};
-use orgcerts_core::{Error, Result, StorageError, Store};
+use orgcerts_core::{Result, Store};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::OpenError;
+use crate::{OpenError, OpenOptions};
 use changes::ChangeWatch;
 pub use changes::OTHER_PROCESS_DELAY;
+use error::{SqlResult, sql_error, storage};
+use queue::Limits;
 use readers::Readers;
 use writer::Writer;
 
 mod audit;
 mod certificates;
 mod changes;
+mod error;
 mod keys;
 mod open;
 mod projects;
+mod queue;
 mod readers;
 mod writer;
 
@@ -63,7 +69,13 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it. This blocks:
     /// call it at start-up or from `spawn_blocking` ([`crate::open`] does).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        Self::open_with(path, false)
+        Self::open_with(path, &OpenOptions::default())
+    }
+
+    /// Opens the database like [`Self::open`]; of `options`, only the acquire timeout applies:
+    /// how long an operation may wait for a reader or the writer thread before it is refused.
+    pub fn open_with(path: &Path, options: &OpenOptions) -> Result<Self, OpenError> {
+        Self::open_inner(path, options, false)
     }
 
     /// Opens the database like [`Self::open`], but its writer connection does not flush
@@ -73,10 +85,14 @@ impl SqliteStore {
     /// and the operator commands never use it; the setting belongs to this connection only,
     /// so a later [`Self::open`] of the same file is durable again.
     pub fn open_for_bulk_load(path: &Path) -> Result<Self, OpenError> {
-        Self::open_with(path, true)
+        Self::open_inner(path, &OpenOptions::default(), true)
     }
 
-    fn open_with(path: &Path, bulk_load: bool) -> Result<Self, OpenError> {
+    fn open_inner(path: &Path, options: &OpenOptions, bulk_load: bool) -> Result<Self, OpenError> {
+        let limits = Limits {
+            capacity: queue::DEFAULT_CAPACITY,
+            wait: options.acquire_timeout,
+        };
         open::create_parent_directory(path)?;
         open::create_file(path)?;
         let writer = open::open_writer(path)?;
@@ -88,13 +104,14 @@ impl SqliteStore {
                     source,
                 })?;
         }
-        let readers = open::open_readers(path)?;
-        let changes = Arc::new(open::open_watcher(path)?);
-        let writer =
-            Writer::start(writer, Arc::clone(&changes)).map_err(|source| OpenError::Threads {
+        let readers = open::open_readers(path, limits)?;
+        let changes = open::open_watcher(path)?;
+        let writer = Writer::start(writer, Arc::clone(&changes), limits).map_err(|source| {
+            OpenError::Threads {
                 path: path.to_owned(),
                 source,
-            })?;
+            }
+        })?;
         Ok(Self {
             writer,
             readers,
@@ -107,11 +124,17 @@ impl SqliteStore {
     /// what `sqlite::memory:` means. (A real in-memory database cannot be shared between the
     /// writer and the readers in WAL mode.) Blocks like [`Self::open`].
     pub fn open_temporary() -> Result<Self, OpenError> {
+        Self::open_temporary_with(&OpenOptions::default())
+    }
+
+    /// Opens a fresh temporary database like [`Self::open_temporary`], with `options` as in
+    /// [`Self::open_with`].
+    pub fn open_temporary_with(options: &OpenOptions) -> Result<Self, OpenError> {
         let dir = tempfile::Builder::new()
             .prefix("orgcerts-")
             .tempdir()
             .map_err(OpenError::TemporaryDirectory)?;
-        let mut store = Self::open(&dir.path().join("orgcerts.db"))?;
+        let mut store = Self::open_with(&dir.path().join("orgcerts.db"), options)?;
         store.temporary = Some(dir);
         Ok(store)
     }
@@ -156,22 +179,6 @@ impl SqliteStore {
                 }
             })
             .await
-    }
-}
-
-/// Wraps an engine failure; never a client's mistake.
-fn storage(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Storage(StorageError::new(err))
-}
-
-/// `.sql()?` turns a rusqlite result into a storage failure.
-trait SqlResult<T> {
-    fn sql(self) -> Result<T>;
-}
-
-impl<T> SqlResult<T> for rusqlite::Result<T> {
-    fn sql(self) -> Result<T> {
-        self.map_err(storage)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
@@ -10,6 +11,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 
 use super::changes::ChangeWatch;
+use super::queue::Limits;
 use super::readers::Readers;
 use crate::OpenError;
 
@@ -170,7 +172,7 @@ fn migrate(path: &Path, conn: &mut Connection) -> Result<(), OpenError> {
 
 /// The reader connections, each started on its thread. Opened after the writer, so that the
 /// file is known to be a migrated database.
-pub(super) fn open_readers(path: &Path) -> Result<Readers, OpenError> {
+pub(super) fn open_readers(path: &Path, limits: Limits) -> Result<Readers, OpenError> {
     let connections = (0..READERS)
         .map(|_| {
             let conn = Connection::open_with_flags(path, flags(false))?;
@@ -179,24 +181,29 @@ pub(super) fn open_readers(path: &Path) -> Result<Readers, OpenError> {
         })
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| sqlite_error(path, e))?;
-    Readers::start(connections).map_err(|source| OpenError::Threads {
+    Readers::start(connections, limits).map_err(|source| OpenError::Threads {
         path: path.to_owned(),
         source,
     })
 }
 
-/// The connection behind the change token ([`super::changes`]): it asks `PRAGMA
-/// data_version`, and writes only what nothing cached depends on.
-pub(super) fn open_watcher(path: &Path) -> Result<ChangeWatch, OpenError> {
+/// The connection behind the change token ([`super::changes`]), and the thread that asks it
+/// `PRAGMA data_version`; it writes only what nothing cached depends on.
+pub(super) fn open_watcher(path: &Path) -> Result<Arc<ChangeWatch>, OpenError> {
     let open = || {
         let conn = Connection::open_with_flags(path, flags(false))?;
         configure(&conn, false)?;
         ChangeWatch::new(conn)
     };
-    open().map_err(|source| OpenError::Open {
+    let watch = Arc::new(open().map_err(|source| OpenError::Open {
         path: path.to_owned(),
         source,
-    })
+    })?);
+    ChangeWatch::start_checker(&watch).map_err(|source| OpenError::Threads {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(watch)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! every read wakes, contends for and parks threads twice (`bench/profiles/README.md`). Here a
 //! read is queued once and taken by a thread that already holds a connection; a thread sleeps
 //! only when the queue is empty.
+//! The queue is bounded, and a read that no thread took within its deadline is refused
+//! ([`super::queue`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use orgcerts_core::Result;
 use orgcerts_core::model::PoolStatus;
 use rusqlite::Connection;
 
-use super::storage;
+use super::queue::{self, Limits};
 
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
@@ -26,14 +28,15 @@ type Job = Box<dyn FnOnce(&Connection) + Send>;
 /// queued, close its connection and end.
 pub(super) struct Readers {
     queue: Sender<Job>,
+    limits: Limits,
     busy: Arc<AtomicU32>,
     threads: u32,
 }
 
 impl Readers {
     /// Starts one thread per connection.
-    pub(super) fn start(connections: Vec<Connection>) -> std::io::Result<Self> {
-        let (queue, jobs) = crossbeam_channel::unbounded();
+    pub(super) fn start(connections: Vec<Connection>, limits: Limits) -> std::io::Result<Self> {
+        let (queue, jobs) = crossbeam_channel::bounded(limits.capacity);
         let busy = Arc::new(AtomicU32::new(0));
         let threads = u32::try_from(connections.len()).unwrap_or(u32::MAX);
         for (i, conn) in connections.into_iter().enumerate() {
@@ -44,29 +47,34 @@ impl Readers {
         }
         Ok(Self {
             queue,
+            limits,
             busy,
             threads,
         })
     }
 
-    /// Runs `f` on one of the connections. A read that panics is an error of its own; the
-    /// thread and its connection carry on.
+    /// Runs `f` on one of the connections, unless the queue is full or no thread takes it
+    /// within the deadline (`StorageUnavailable`). A read that panics is an error of its own;
+    /// the thread and its connection carry on.
     pub(super) async fn run<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (done, outcome) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            // The caller may be gone (its request cancelled): nobody to tell, nothing to undo.
-            let _ = done.send(f(conn));
-        });
-        self.queue
-            .send(job)
-            .map_err(|_| storage("the SQLite reader threads have stopped"))?;
-        outcome
-            .await
-            .map_err(|_| storage("an SQLite read panicked"))?
+        queue::run(&self.queue, self.limits, "reader", |ticket, done| {
+            let job: Job = Box::new(move |conn| {
+                let answer = if ticket.start() {
+                    f(conn)
+                } else {
+                    Err(ticket.timed_out())
+                };
+                // The caller may be gone (its request cancelled): nobody to tell, nothing to
+                // undo.
+                let _ = done.send(answer);
+            });
+            job
+        })
+        .await
     }
 
     /// Connections running a read (in use) and waiting for one (idle).
@@ -92,13 +100,98 @@ fn serve(conn: &Connection, jobs: &Receiver<Job>, busy: &AtomicU32) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use orgcerts_core::Error;
+
     use super::*;
 
     fn readers(n: usize) -> Readers {
+        readers_with(n, 1024, Duration::from_mins(1))
+    }
+
+    fn readers_with(n: usize, capacity: usize, wait: Duration) -> Readers {
         let connections = (0..n)
             .map(|_| Connection::open_in_memory().unwrap())
             .collect();
-        Readers::start(connections).unwrap()
+        Readers::start(connections, Limits { capacity, wait }).unwrap()
+    }
+
+    /// Holds the only reader thread in a read until the returned sender is used.
+    async fn hold(
+        readers: &Arc<Readers>,
+    ) -> (mpsc::Sender<()>, tokio::task::JoinHandle<Result<()>>) {
+        let (started, start) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let held = tokio::spawn({
+            let readers = Arc::clone(readers);
+            async move {
+                readers
+                    .run(move |_| {
+                        started.send(()).unwrap();
+                        released.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || start.recv().unwrap())
+            .await
+            .unwrap();
+        (release, held)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once() {
+        let readers = Arc::new(readers_with(1, 2, Duration::from_mins(1)));
+        let (release, held) = hold(&readers).await;
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let readers = Arc::clone(&readers);
+                tokio::spawn(async move { readers.run(|_| Ok(())).await })
+            })
+            .collect();
+        while readers.queue.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let started = Instant::now();
+        let refused = readers.run(|_| Ok(())).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(matches!(refused, Error::StorageUnavailable(_)), "{refused}");
+        assert!(refused.to_string().contains("queue is full"), "{refused}");
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        for read in waiting {
+            read.await.unwrap().unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_not_started_within_its_deadline_is_refused_and_never_runs() {
+        let readers = Arc::new(readers_with(1, 16, Duration::from_millis(100)));
+        let (release, held) = hold(&readers).await;
+        let ran = Arc::new(AtomicU32::new(0));
+        let started = Instant::now();
+        let refused = readers
+            .run({
+                let ran = Arc::clone(&ran);
+                move |_| {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap_err();
+        let waited = started.elapsed();
+        assert!(matches!(refused, Error::StorageUnavailable(_)), "{refused}");
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap(); // started before its deadline: it runs to the end
+        // The thread took the refused read and dropped it; the next one runs.
+        readers.run(|_| Ok(())).await.unwrap();
+        assert_eq!(ran.load(Ordering::Relaxed), 0);
     }
 
     #[tokio::test]

@@ -9,29 +9,40 @@
 //! one. A write that fails is rolled back to its savepoint alone; the others still commit.
 //! Nothing is acknowledged before the commit that holds it is durable, and a commit that fails
 //! fails every write in it.
+//!
+//! The queue is bounded, and a write that the thread has not started within its deadline is
+//! refused and never run ([`super::queue`]); one that has started is answered with its
+//! commit's outcome, however long that takes.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
-use orgcerts_core::Result;
+use orgcerts_core::{Error, Result};
 use rusqlite::Connection;
 
 use super::changes::ChangeWatch;
-use super::storage;
+use super::queue::{self, Limits, Ticket};
+use super::{sql_error, storage};
 
 /// Writes committed together at most: bounds the wait of the last one in a batch.
 const MAX_BATCH: usize = 256;
 
 /// A queued write.
 trait Write: Send {
+    /// Whether the write will never run ([`Ticket::expired`]).
+    fn expired(&self) -> bool;
+    /// Marks the write started, unless it expired ([`Ticket::start`]).
+    fn start(&self) -> bool;
     /// Runs the write in its savepoint; `Err` when the savepoint itself could not be released
     /// or rolled back, which breaks the whole transaction. The answer is given once the
     /// batch's commit is known.
     fn run(self: Box<Self>, conn: &Connection) -> std::result::Result<Answer, (Answer, String)>;
     /// Answers a write that will not run.
-    fn fail(self: Box<Self>, why: &str);
+    fn fail(self: Box<Self>, err: Error);
+    /// Answers a write that expired before it started.
+    fn refuse(self: Box<Self>);
 }
 
 /// Answers a write that ran: `Ok` if the commit holding it succeeded.
@@ -39,6 +50,7 @@ type Answer = Box<dyn FnOnce(std::result::Result<(), &str>) + Send>;
 
 struct Pending<T, F> {
     f: F,
+    ticket: Arc<Ticket>,
     done: tokio::sync::oneshot::Sender<Result<T>>,
 }
 
@@ -47,8 +59,16 @@ where
     F: FnOnce(&Connection) -> Result<T> + Send,
     T: Send + 'static,
 {
+    fn expired(&self) -> bool {
+        self.ticket.expired()
+    }
+
+    fn start(&self) -> bool {
+        self.ticket.start()
+    }
+
     fn run(self: Box<Self>, conn: &Connection) -> std::result::Result<Answer, (Answer, String)> {
-        let Pending { f, done } = *self;
+        let Pending { f, done, .. } = *self;
         let (result, broken) = in_savepoint(conn, f);
         let answer: Answer = Box::new(move |committed| {
             let answer = match (result, committed) {
@@ -65,8 +85,13 @@ where
         }
     }
 
-    fn fail(self: Box<Self>, why: &str) {
-        let _ = self.done.send(Err(storage(why.to_owned())));
+    fn fail(self: Box<Self>, err: Error) {
+        let _ = self.done.send(Err(err));
+    }
+
+    fn refuse(self: Box<Self>) {
+        let err = self.ticket.timed_out();
+        let _ = self.done.send(Err(err));
     }
 }
 
@@ -74,32 +99,36 @@ where
 /// queued, close its connection and end.
 pub(super) struct Writer {
     queue: Sender<Box<dyn Write>>,
+    limits: Limits,
 }
 
 impl Writer {
-    pub(super) fn start(conn: Connection, changes: Arc<ChangeWatch>) -> std::io::Result<Self> {
-        let (queue, jobs) = crossbeam_channel::unbounded();
+    pub(super) fn start(
+        conn: Connection,
+        changes: Arc<ChangeWatch>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        let (queue, jobs) = crossbeam_channel::bounded(limits.capacity);
         thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn(move || serve(&conn, &jobs, &changes))?;
-        Ok(Self { queue })
+        Ok(Self { queue, limits })
     }
 
     /// Runs `f` in a write transaction, atomically: its changes are kept if it returns `Ok`
     /// and the commit holding them succeeds, and none of them otherwise. Answers only once
-    /// that commit is durable.
+    /// that commit is durable. Refused with `StorageUnavailable`, and never run, when the
+    /// queue is full or the thread has not started it within the deadline.
     pub(super) async fn run<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (done, outcome) = tokio::sync::oneshot::channel();
-        self.queue
-            .send(Box::new(Pending { f, done }))
-            .map_err(|_| storage("the SQLite writer thread has stopped"))?;
-        outcome
-            .await
-            .map_err(|_| storage("the SQLite writer thread has stopped"))?
+        queue::run(&self.queue, self.limits, "writer", |ticket, done| {
+            let write: Box<dyn Write> = Box::new(Pending { f, ticket, done });
+            write
+        })
+        .await
     }
 }
 
@@ -162,10 +191,18 @@ fn commit_batch(
         // Left open by a batch that broke off: start clean.
         let _ = run("ROLLBACK");
     }
+    let (expired, batch): (Vec<_>, Vec<_>) = batch.into_iter().partition(|job| job.expired());
+    for job in expired {
+        job.refuse();
+    }
+    if batch.is_empty() {
+        return Vec::new();
+    }
+    // Waits up to the busy timeout while another process holds the write lock; the callers
+    // meanwhile get their answer at their deadline, and their writes do not start.
     if let Err(err) = run("BEGIN IMMEDIATE") {
-        let why = format!("cannot start an SQLite write transaction: {err}");
         for job in batch {
-            job.fail(&why);
+            job.fail(sql_error(&err, "cannot start an SQLite write transaction"));
         }
         return Vec::new();
     }
@@ -173,6 +210,10 @@ fn commit_batch(
     let mut jobs = batch.into_iter();
     let mut broken = None;
     for job in jobs.by_ref() {
+        if !job.start() {
+            job.refuse();
+            continue;
+        }
         match job.run(conn) {
             Ok(answer) => answers.push(answer),
             Err((answer, why)) => {
@@ -223,6 +264,13 @@ mod tests {
     /// A writer on a fresh file with a table `t (v)`, whose `v` must not be negative, and
     /// `child`, whose `parent` must name a row of `t` by the time of the commit.
     fn writer() -> (tempfile::TempDir, Writer, Arc<ChangeWatch>, Connection) {
+        writer_with(Limits {
+            capacity: 1024,
+            wait: std::time::Duration::from_mins(1),
+        })
+    }
+
+    fn writer_with(limits: Limits) -> (tempfile::TempDir, Writer, Arc<ChangeWatch>, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let conn = Connection::open(&path).unwrap();
@@ -233,7 +281,9 @@ mod tests {
         )
         .unwrap();
         let changes = Arc::new(ChangeWatch::new(Connection::open(&path).unwrap()).unwrap());
-        let writer = Writer::start(conn, Arc::clone(&changes)).unwrap();
+        // No checker thread: the token stands on the check made at the start.
+        changes.set_delay(std::time::Duration::from_hours(1));
+        let writer = Writer::start(conn, Arc::clone(&changes), limits).unwrap();
         (dir, writer, changes, Connection::open(&path).unwrap())
     }
 
@@ -346,5 +396,61 @@ mod tests {
         // The writer carries on with the next batch.
         insert(&writer, 5).await.unwrap().unwrap();
         assert_eq!(values(&check), [5]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_runs_nothing() {
+        let (_dir, writer, _changes, check) = writer_with(Limits {
+            capacity: 2,
+            wait: std::time::Duration::from_mins(1),
+        });
+        let writer = Arc::new(writer);
+        let (release, held) = hold(&writer).await;
+        let (first, second) = (insert(&writer, 1), insert(&writer, 2));
+        queued(&writer, 2).await;
+        let refused = insert(&writer, 3).await.unwrap().unwrap_err();
+        assert!(matches!(refused, Error::StorageUnavailable(_)), "{refused}");
+        assert!(refused.to_string().contains("queue is full"), "{refused}");
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!(values(&check), [1, 2]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_not_started_by_its_deadline_is_refused_and_never_runs() {
+        let wait = std::time::Duration::from_millis(150);
+        let (_dir, writer, _changes, check) = writer_with(Limits { capacity: 16, wait });
+        let writer = Arc::new(writer);
+        // The held write started at once: it is waited for past its deadline, and commits.
+        let (release, held) = hold(&writer).await;
+        let started = std::time::Instant::now();
+        let late = insert(&writer, 7);
+        let refused = late.await.unwrap().unwrap_err();
+        let waited = started.elapsed();
+        assert!(matches!(refused, Error::StorageUnavailable(_)), "{refused}");
+        assert!(waited >= wait, "{waited:?}");
+        assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+        // Still queued behind the held write when its caller gave up.
+        assert_eq!(writer.queue.len(), 1);
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        insert(&writer, 8).await.unwrap().unwrap();
+        assert_eq!(values(&check), [8], "the refused write never ran");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_expires_while_another_process_holds_the_lock_is_not_run() {
+        let wait = std::time::Duration::from_millis(150);
+        let (_dir, writer, _changes, check) = writer_with(Limits { capacity: 16, wait });
+        let writer = Arc::new(writer);
+        // Another connection holds the write lock: the writer's BEGIN IMMEDIATE waits for it.
+        check.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let refused = insert(&writer, 1).await.unwrap().unwrap_err();
+        assert!(matches!(refused, Error::StorageUnavailable(_)), "{refused}");
+        check.execute_batch("COMMIT").unwrap();
+        insert(&writer, 2).await.unwrap().unwrap();
+        assert_eq!(values(&check), [2], "the refused write never ran");
     }
 }
