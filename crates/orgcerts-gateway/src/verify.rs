@@ -7,6 +7,7 @@ use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 
+use crate::anchor::Anchor;
 use crate::snapshot::{EffectiveAnchors, TrustSnapshot};
 
 /// The most certificates a presented chain may hold (leaf included); a longer one is refused as
@@ -146,10 +147,11 @@ pub(crate) fn judge(
         return refused(Refusal::InvalidCertificate, FOREVER);
     };
 
-    let trust_anchors: Vec<TrustAnchor<'_>> = anchors
+    // Only anchors that can match now take part; `sources[i]` is where `trust_anchors[i]` came from.
+    let (sources, trust_anchors): (Vec<&Anchor>, Vec<TrustAnchor<'_>>) = anchors
         .iter()
-        .filter_map(|anchor| anchor.matchable_at(now))
-        .collect();
+        .filter_map(|anchor| anchor.matchable_at(now).map(|trusted| (anchor, trusted)))
+        .unzip();
     let time = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now).unwrap_or(0)));
     let attempt = |presented: &[CertificateDer<'_>]| {
         end_entity
@@ -163,7 +165,13 @@ pub(crate) fn judge(
                 None,
             )
             .ok()
-            .and_then(|path| anchors.iter().find(|anchor| anchor.is(path.anchor())))
+            // The same CA active twice (two uploads, or at both scopes) names the first of them.
+            .and_then(|path| {
+                sources
+                    .iter()
+                    .copied()
+                    .find(|anchor| anchor.is(path.anchor()))
+            })
     };
     // OpenAI's order: the leaf directly against the anchors, then through the intermediates.
     let matched = match attempt(&[]) {

@@ -368,3 +368,25 @@ fn each_refusal_reads_as_the_contract_says() {
         assert!(wire.message.ends_with('.'), "{}", wire.message);
     }
 }
+
+#[test]
+fn the_same_ca_active_twice_names_an_anchor_that_can_still_match() {
+    let tenant = Tenant::new();
+    let ca = Ca::root("Acme Root");
+    let short = tenant.anchor(&ca, Scope::Organization, NOW + DAY);
+    let long = tenant.project_anchor(&ca, &tenant.project);
+    let snapshot = TrustSnapshot::build(1, [long.clone(), short.clone()]);
+    let judge = |now| {
+        verify(
+            &snapshot,
+            &tenant.organization,
+            &tenant.project,
+            &[ca.leaf()],
+            now,
+        )
+    };
+
+    // The organization's anchor comes first while it can match.
+    assert_eq!(judge(NOW), verified(&short));
+    assert_eq!(judge(NOW + DAY + 1), verified(&long));
+}
