@@ -146,7 +146,7 @@ impl Verifier {
         chain: &[CertificateDer<'_>],
         now: i64,
     ) -> Decision {
-        let snapshot = self.trust.snapshot();
+        let snapshot = self.trust.current();
         self.cache
             .verify(&snapshot, organization, project, chain, now)
     }

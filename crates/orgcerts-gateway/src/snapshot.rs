@@ -147,6 +147,11 @@ impl Trust {
         self.current.load_full()
     }
 
+    /// The current snapshot without touching its reference count: for one request's judgement.
+    pub(crate) fn current(&self) -> arc_swap::Guard<Arc<TrustSnapshot>> {
+        self.current.load()
+    }
+
     /// Rebuilds from `load`'s records under a new generation and swaps the result in. When
     /// `load` fails, its error is returned and the current snapshot stays.
     pub fn rebuild<I, E>(&self, load: impl FnOnce() -> Result<I, E>) -> Result<u64, E>
