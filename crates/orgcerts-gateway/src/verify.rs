@@ -1,0 +1,229 @@
+//! Per-request verification of a client certificate chain against the effective anchors.
+
+use std::time::Duration;
+
+use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use webpki::{EndEntityCert, KeyUsage};
+use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
+
+use crate::anchor::Anchor;
+use crate::snapshot::{EffectiveAnchors, TrustSnapshot};
+
+/// The most certificates a presented chain may hold (leaf included); a longer one is refused as
+/// `invalid_certificate` without any path validation.
+pub const MAX_CHAIN_CERTIFICATES: usize = 10;
+/// The most DER bytes a presented chain may hold in total; a bigger one is refused as
+/// `invalid_certificate` without any path validation.
+pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
+
+/// What the gateway does with a request, as far as certificates go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// No active anchor applies: no certificate check at all.
+    Pass,
+    /// The chain verified to an active anchor.
+    Verified {
+        /// The id of the anchor certificate the path ended in.
+        certificate_id: CertificateId,
+    },
+    /// The request is refused.
+    Refused(Refusal),
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// An active anchor applies and no client certificate was presented.
+    CertificateRequired,
+    /// The client certificate is unparseable or has no Authority Key Identifier, or the chain is
+    /// over the bounds.
+    InvalidCertificate,
+    /// No path from the client certificate to an active anchor.
+    CertificateVerificationFailed,
+}
+
+/// How a refusal reads on the wire: the error envelope's status, `type`, `code` and `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The envelope's `type`.
+    pub error_type: &'static str,
+    /// The envelope's `code`.
+    pub code: &'static str,
+    /// The envelope's `message`.
+    pub message: &'static str,
+}
+
+impl Refusal {
+    /// The contract's status, type, code and message for this refusal.
+    pub const fn wire(self) -> WireError {
+        let (code, message) = match self {
+            Refusal::CertificateRequired => (
+                "certificate_required",
+                "A client certificate is required for this project, and none was presented in the TLS handshake.",
+            ),
+            Refusal::InvalidCertificate => (
+                "invalid_certificate",
+                "The client certificate is invalid: it must be a well-formed X.509 certificate with an Authority Key Identifier, presented in a chain of at most 10 certificates.",
+            ),
+            Refusal::CertificateVerificationFailed => (
+                "certificate_verification_failed",
+                "The client certificate does not chain to a certificate that is active for this project or its organization.",
+            ),
+        };
+        WireError {
+            status: 401,
+            error_type: "invalid_request_error",
+            code,
+            message,
+        }
+    }
+}
+
+/// A decision with the last second (Unix) it holds for; what the cache keeps.
+#[derive(Debug, Clone)]
+pub(crate) struct Judged {
+    pub decision: Decision,
+    pub valid_until: i64,
+}
+
+/// Whether `chain` is over [`MAX_CHAIN_CERTIFICATES`] or [`MAX_CHAIN_BYTES`].
+pub(crate) fn over_bounds(chain: &[CertificateDer<'_>]) -> bool {
+    chain.len() > MAX_CHAIN_CERTIFICATES
+        || chain.iter().map(|cert| cert.len()).sum::<usize>() > MAX_CHAIN_BYTES
+}
+
+/// Judges a request of `project` in `organization` that presented `chain` (leaf first, then the
+/// intermediates, as in the TLS handshake) at `now` (Unix seconds).
+///
+/// Order: no effective anchor passes; then no certificate is `certificate_required`; a chain over
+/// the bounds, an unparseable leaf or one without an Authority Key Identifier is
+/// `invalid_certificate`; then rustls-webpki validates the leaf for client authentication against
+/// the anchors not past their `expires_at`, directly, then through the presented intermediates.
+pub fn verify(
+    snapshot: &TrustSnapshot,
+    organization: &OrganizationId,
+    project: &ProjectId,
+    chain: &[CertificateDer<'_>],
+    now: i64,
+) -> Decision {
+    judge(
+        snapshot.effective_anchors(organization, project),
+        chain,
+        now,
+    )
+    .decision
+}
+
+const FOREVER: i64 = i64::MAX;
+
+fn refused(refusal: Refusal, valid_until: i64) -> Judged {
+    Judged {
+        decision: Decision::Refused(refusal),
+        valid_until,
+    }
+}
+
+pub(crate) fn judge(
+    anchors: EffectiveAnchors<'_>,
+    chain: &[CertificateDer<'_>],
+    now: i64,
+) -> Judged {
+    if anchors.is_empty() {
+        return Judged {
+            decision: Decision::Pass,
+            valid_until: FOREVER,
+        };
+    }
+    let Some((leaf, intermediates)) = chain.split_first() else {
+        return refused(Refusal::CertificateRequired, FOREVER);
+    };
+    if over_bounds(chain) || !has_key_identifier_aki(leaf) {
+        return refused(Refusal::InvalidCertificate, FOREVER);
+    }
+    let Ok(end_entity) = EndEntityCert::try_from(leaf) else {
+        return refused(Refusal::InvalidCertificate, FOREVER);
+    };
+
+    // Only anchors that can match now take part; `sources[i]` is where `trust_anchors[i]` came from.
+    let (sources, trust_anchors): (Vec<&Anchor>, Vec<TrustAnchor<'_>>) = anchors
+        .iter()
+        .filter_map(|anchor| anchor.matchable_at(now).map(|trusted| (anchor, trusted)))
+        .unzip();
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now).unwrap_or(0)));
+    let attempt = |presented: &[CertificateDer<'_>]| {
+        end_entity
+            .verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &trust_anchors,
+                presented,
+                time,
+                KeyUsage::client_auth(),
+                None,
+                None,
+            )
+            .ok()
+            // The same CA active twice (two uploads, or at both scopes) names the first of them.
+            .and_then(|path| {
+                sources
+                    .iter()
+                    .copied()
+                    .find(|anchor| anchor.is(path.anchor()))
+            })
+    };
+    // OpenAI's order: the leaf directly against the anchors, then through the intermediates.
+    let matched = match attempt(&[]) {
+        Some(anchor) => Some(anchor),
+        None if intermediates.is_empty() => None,
+        None => attempt(intermediates),
+    };
+    match matched {
+        Some(anchor) => Judged {
+            decision: Decision::Verified {
+                certificate_id: anchor.certificate_id().clone(),
+            },
+            // The path holds until the first of the presented certificates or the anchor expires.
+            valid_until: chain
+                .iter()
+                .filter_map(|cert| validity(cert).map(|(_, not_after)| not_after))
+                .fold(anchor.expires_at(), i64::min),
+        },
+        // A refusal can only turn into a path when a presented certificate becomes valid.
+        None => refused(
+            Refusal::CertificateVerificationFailed,
+            chain
+                .iter()
+                .filter_map(|cert| validity(cert).map(|(not_before, _)| not_before))
+                .filter(|not_before| *not_before > now)
+                .map(|not_before| not_before - 1)
+                .fold(FOREVER, i64::min),
+        ),
+    }
+}
+
+/// notBefore and notAfter of `cert`, Unix seconds, when it parses.
+fn validity(cert: &CertificateDer<'_>) -> Option<(i64, i64)> {
+    let (_, parsed) = X509Certificate::from_der(cert).ok()?;
+    let validity = parsed.validity();
+    Some((
+        validity.not_before.timestamp(),
+        validity.not_after.timestamp(),
+    ))
+}
+
+/// Whether `leaf` is one well-formed X.509 certificate with an Authority Key Identifier in
+/// keyIdentifier form (OpenAI's client certificate requirement).
+fn has_key_identifier_aki(leaf: &CertificateDer<'_>) -> bool {
+    let Ok((rest, parsed)) = X509Certificate::from_der(leaf) else {
+        return false;
+    };
+    rest.is_empty()
+        && parsed.iter_extensions().any(|extension| {
+            matches!(
+                extension.parsed_extension(),
+                ParsedExtension::AuthorityKeyIdentifier(aki) if aki.key_identifier.is_some()
+            )
+        })
+}
