@@ -50,7 +50,8 @@ pub struct HttpSettings {
     pub rate_limit_per_minute: u32,
     /// Largest burst per admin key.
     pub rate_limit_burst: u32,
-    /// Whether `/metrics` is served on the API listener (otherwise on its own listener).
+    /// Whether `/metrics` is served on the API listener too. `orgcerts serve` leaves it off:
+    /// metrics are for the operator's network only, on `--metrics-listen`.
     pub metrics_on_api_listener: bool,
 }
 
@@ -61,7 +62,7 @@ impl Default for HttpSettings {
             body_read_timeout: Duration::from_secs(30),
             rate_limit_per_minute: 6000,
             rate_limit_burst: 1000,
-            metrics_on_api_listener: true,
+            metrics_on_api_listener: false,
         }
     }
 }
@@ -159,7 +160,7 @@ fn routes() -> Router<AppState> {
 pub type App = middleware::NormalizePath<Router>;
 
 /// Builds the complete HTTP service over `state`: the API under `/v1`, `/healthz`, `/readyz`
-/// and (unless it has its own listener) `/metrics`.
+/// and, only when [`HttpSettings::metrics_on_api_listener`] says so, `/metrics`.
 pub fn app(state: AppState) -> App {
     let with_metrics = state.settings.metrics_on_api_listener;
     finish(routes().merge(ops::routes(with_metrics)), state)

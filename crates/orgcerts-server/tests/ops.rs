@@ -20,7 +20,14 @@ async fn health_and_readiness_need_no_key() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_certificates_by_expiry() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(common::Options {
+        http: orgcerts_server::HttpSettings {
+            metrics_on_api_listener: true,
+            ..orgcerts_server::HttpSettings::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
     let id = server.upload_id("metered").await;
     server
         .get(&format!("/organization/certificates/{id}"))
