@@ -16,6 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+use tower::Layer as _;
 
 use crate::App;
 
@@ -105,7 +106,10 @@ pub async fn serve_connections(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address travels with each request, for the failed-authentication limit.
+        let service = TowerToHyperService::new(
+            axum::Extension(crate::ClientAddr(peer.ip())).layer(app.clone()),
+        );
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let acceptor = acceptor.clone();

@@ -91,6 +91,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ORGCERTS_RATE_LIMIT_BURST", default_value_t = HttpSettings::default().rate_limit_burst)]
     pub rate_limit_burst: u32,
 
+    /// Failed authentications per minute per client address; past it, requests from that
+    /// address that fail authentication get a 429 with Retry-After instead of a 401 (valid
+    /// keys are never limited by it). 0 turns the limit off.
+    #[arg(long, env = "ORGCERTS_FAILED_AUTH_PER_MINUTE", default_value_t = HttpSettings::default().failed_auth_per_minute)]
+    pub failed_auth_per_minute: u32,
+
     /// Seconds a client has to send complete request headers; also how long an idle
     /// keep-alive connection is kept.
     #[arg(long, env = "ORGCERTS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
@@ -137,6 +143,7 @@ impl ServeArgs {
                 body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
                 rate_limit_per_minute: self.rate_limit_per_minute,
                 rate_limit_burst: self.rate_limit_burst,
+                failed_auth_per_minute: self.failed_auth_per_minute,
                 metrics_on_api_listener: false,
             },
             limits: ConnectionLimits {
