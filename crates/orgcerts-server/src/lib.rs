@@ -7,6 +7,7 @@ mod authfail;
 mod convert;
 mod error;
 mod extract;
+mod fdlimit;
 pub mod handlers;
 mod json;
 pub mod listener;

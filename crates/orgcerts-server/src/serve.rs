@@ -21,6 +21,9 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Connections the metrics listener may hold at once (part of [`crate::fdlimit::HEADROOM`]).
+const OPS_MAX_CONNECTIONS: usize = 32;
+
 /// Everything `orgcerts serve` needs, already parsed (the command line lives in the binary).
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -157,7 +160,21 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
     };
     let flusher = spawn_key_use_flusher(Arc::clone(&service), config.key_use_flush);
     let state = AppState::new(Arc::clone(&service), config.http.clone());
-    let limits = config.limits.clone();
+    let open_files = crate::fdlimit::raise_open_file_limit();
+    let mut limits = config.limits.clone();
+    limits.max_connections = crate::fdlimit::connection_cap(limits.max_connections, open_files);
+    if limits.max_connections < config.limits.max_connections {
+        tracing::warn!(
+            open_file_limit = open_files,
+            max_connections = limits.max_connections,
+            "connections capped below --max-connections to stay within the open-file limit"
+        );
+    }
+    // The operator's listener gets a few connections of the headroom kept for it.
+    let ops_limits = ConnectionLimits {
+        max_connections: OPS_MAX_CONNECTIONS,
+        ..limits.clone()
+    };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
@@ -181,7 +198,7 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
                 ops_listener,
                 crate::ops_app(state.clone()),
                 None,
-                limits.clone(),
+                ops_limits,
                 stopped(),
             )))
         }
@@ -202,7 +219,7 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
         let _ = stop_tx.send(true);
     });
 
-    tracing::info!(%addr, tls = tls.is_some(), "listening");
+    tracing::info!(%addr, tls = tls.is_some(), max_connections = limits.max_connections, "listening");
     let app = crate::app(state);
     serve_connections(listener, app, tls, limits, stopped()).await?;
     if let Some(ops) = ops_server {

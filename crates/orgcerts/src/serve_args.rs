@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use orgcerts_core::service::{DEFAULT_MAX_CERTIFICATES_PER_ORG, DEFAULT_READ_CACHE_ITEMS};
+use orgcerts_server::listener::DEFAULT_MAX_CONNECTIONS;
 use orgcerts_server::serve::{LogFormat, ServeConfig};
 use orgcerts_server::{ConnectionLimits, DEFAULT_MAX_BODY_BYTES, HttpSettings};
 
@@ -114,9 +115,25 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub key_use_flush_secs: u64,
 
+    /// Most client connections held at once on the API listener; more wait in the listen
+    /// backlog. Capped further below the open-file limit (raised to its hard limit at start),
+    /// keeping room for the database and the log.
+    #[arg(long, env = "ORGCERTS_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = at_least_one)]
+    pub max_connections: usize,
+
     /// Largest request head (request line and headers), in bytes.
     #[arg(long, env = "ORGCERTS_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
     pub max_header_bytes: usize,
+}
+
+/// A count of at least one.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 impl ServeArgs {
@@ -149,6 +166,7 @@ impl ServeArgs {
             limits: ConnectionLimits {
                 header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
                 max_header_bytes: self.max_header_bytes,
+                max_connections: self.max_connections,
                 ..ConnectionLimits::default()
             },
             bootstrap_admin_key,
