@@ -165,6 +165,13 @@ pub async fn serve_connections(
                             return;
                         }
                     };
+                    // The protocol is known from ALPN: no sniffing, so a client that completes
+                    // the handshake and then says nothing meets the protocol's own timeouts.
+                    let builder = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        builder.http2_only()
+                    } else {
+                        builder.http1_only()
+                    };
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
                     watcher.watch(conn.into_owned()).await
                 }
