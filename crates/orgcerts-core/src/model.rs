@@ -142,6 +142,16 @@ impl ExpiryCounts {
     /// Bucket bounds in seconds from now: `[0, 7d)`, `[7d, 30d)`, `[30d, 90d)`.
     pub const WINDOWS: [i64; 3] = [7 * 86_400, 30 * 86_400, 90 * 86_400];
 
+    /// Sets `later` to what `total` live certificates leave after the other windows.
+    #[must_use]
+    pub fn with_live_total(self, total: u64) -> Self {
+        let counted = self.expired + self.within_7_days + self.within_30_days + self.within_90_days;
+        Self {
+            later: total.saturating_sub(counted),
+            ..self
+        }
+    }
+
     /// Each window with its label.
     pub fn windows(&self) -> [(&'static str, u64); 5] {
         [

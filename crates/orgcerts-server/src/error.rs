@@ -15,6 +15,10 @@ const INVALID_REQUEST: &str = "invalid_request_error";
 pub enum ApiError {
     /// No `Authorization` header, or not a Bearer credential.
     MissingCredentials,
+    /// More than one `Authorization` header: which one is meant cannot be told.
+    DuplicateCredentials,
+    /// The client's address has failed authentication too often lately.
+    TooManyFailedAuthentications { retry_after: std::time::Duration },
     /// `OpenAI-Organization` names another organization than the key's.
     MismatchedOrganization,
     /// The body is not JSON, or a field has the wrong type or is missing.
@@ -150,6 +154,7 @@ impl ApiError {
         use StatusCode as S;
         match self {
             Self::MissingCredentials => Parts::invalid(S::UNAUTHORIZED, None, None),
+            Self::DuplicateCredentials => Parts::invalid(S::BAD_REQUEST, None, None),
             Self::MismatchedOrganization => {
                 Parts::invalid(S::UNAUTHORIZED, None, Some("mismatched_organization"))
             }
@@ -161,7 +166,7 @@ impl ApiError {
             Self::UnknownRoute { .. } => Parts::invalid(S::NOT_FOUND, None, None),
             Self::MethodNotAllowed { .. } => Parts::invalid(S::METHOD_NOT_ALLOWED, None, None),
             Self::RequestTimeout { .. } => Parts::invalid(S::REQUEST_TIMEOUT, None, None),
-            Self::RateLimited { .. } => Parts {
+            Self::RateLimited { .. } | Self::TooManyFailedAuthentications { .. } => Parts {
                 status: S::TOO_MANY_REQUESTS,
                 kind: "requests",
                 param: None,
@@ -175,6 +180,8 @@ impl ApiError {
     fn message(&self) -> String {
         match self {
             Self::MissingCredentials => "You didn't provide an API key. You need to provide your admin API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".to_owned(),
+            Self::DuplicateCredentials => "The request has more than one Authorization header; send exactly one.".to_owned(),
+            Self::TooManyFailedAuthentications { retry_after } => format!("Too many requests from this address failed authentication. Please try again in {}.", retry_after_text(*retry_after)),
             Self::MismatchedOrganization => "The OpenAI-Organization header names an organization this API key does not belong to.".to_owned(),
             Self::InvalidBody { message, .. } | Self::InvalidQuery { message, .. } => message.clone(),
             Self::PayloadTooLarge { limit } => format!("The request body is larger than the limit of {limit} bytes."),
@@ -218,16 +225,22 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let Self::RateLimited {
-            retry_after,
-            headers,
-        } = &self
-        {
+        let (retry_after, bucket) = match &self {
+            Self::RateLimited {
+                retry_after,
+                headers,
+            } => (Some(retry_after), Some(headers)),
+            Self::TooManyFailedAuthentications { retry_after } => (Some(retry_after), None),
+            _ => (None, None),
+        };
+        if let Some(retry_after) = retry_after {
             // Whole seconds, rounded up and at least 1, as the spec's TooManyRequests says.
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             let response_headers = response.headers_mut();
             response_headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-            headers.apply(response_headers);
+            if let Some(headers) = bucket {
+                headers.apply(response_headers);
+            }
         }
         response
     }

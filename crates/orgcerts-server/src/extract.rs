@@ -146,16 +146,17 @@ impl QueryParams {
                 message: format!("The query parameter '{name}' was given more than once."),
             });
         }
-        Ok(first)
+        first.map(|value| plain_text(name, value)).transpose()
     }
 
     /// Every value of an array parameter, given as `name[]=…` or `name=…`.
-    pub fn array(&self, name: &str) -> impl Iterator<Item = &str> {
+    pub fn array(&self, name: &'static str) -> Result<Vec<&str>, ApiError> {
         let bracketed = format!("{name}[]");
         self.0
             .iter()
-            .filter(move |(k, _)| *k == name || *k == bracketed)
-            .map(|(_, v)| v.as_str())
+            .filter(|(k, _)| *k == name || *k == bracketed)
+            .map(|(_, v)| plain_text(name, v))
+            .collect()
     }
 
     /// A boolean parameter: `true` or `false`.
@@ -175,6 +176,18 @@ impl QueryParams {
     }
 }
 
+/// A query value as it may reach a statement: no control characters (PostgreSQL refuses a NUL
+/// in text outright, and no id, cursor or filter of the API holds one), else a 400 naming it.
+fn plain_text<'a>(name: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::InvalidQuery {
+            param: name,
+            message: format!("Invalid value for '{name}': it must not contain control characters."),
+        });
+    }
+    Ok(value)
+}
+
 /// The principal of an authenticated request.
 pub struct Authenticated(pub Principal);
 
@@ -182,20 +195,15 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingCredentials)?;
-        // The scheme is case-insensitive (RFC 9110); the key itself is taken verbatim, so a
-        // key with stray whitespace is a wrong key, not a missing one.
-        let value = header
-            .to_str()
-            .map_err(|_| orgcerts_core::Error::InvalidApiKey)?;
-        let (scheme, key) = value.split_once(' ').ok_or(ApiError::MissingCredentials)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::MissingCredentials);
-        }
-        let principal = state.service.authenticate(key).await?;
+        let principal = match authenticate(parts, state).await {
+            Ok(principal) => principal,
+            Err(
+                err @ (ApiError::MissingCredentials
+                | ApiError::DuplicateCredentials
+                | ApiError::Domain(orgcerts_core::Error::InvalidApiKey)),
+            ) => return Err(charge_failure(parts, state, err)),
+            Err(err) => return Err(err),
+        };
         if let Some(limiter) = &state.limiter {
             let result = limiter.check(principal.key_id.as_str());
             if let Ok(headers) | Err(ApiError::RateLimited { headers, .. }) = &result {
@@ -209,6 +217,40 @@ impl FromRequestParts<AppState> for Authenticated {
             return Err(ApiError::MismatchedOrganization);
         }
         Ok(Self(principal))
+    }
+}
+
+/// The principal of the request's one `Authorization: Bearer` header.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+    let header = headers.next().ok_or(ApiError::MissingCredentials)?;
+    if headers.next().is_some() {
+        return Err(ApiError::DuplicateCredentials);
+    }
+    // The scheme is case-insensitive (RFC 9110); the key itself is taken verbatim, so a
+    // key with stray whitespace is a wrong key, not a missing one.
+    let value = header
+        .to_str()
+        .map_err(|_| orgcerts_core::Error::InvalidApiKey)?;
+    let (scheme, key) = value.split_once(' ').ok_or(ApiError::MissingCredentials)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingCredentials);
+    }
+    Ok(state.service.authenticate(key).await?)
+}
+
+/// Charges a failed authentication to the client's address: `err` while the address has
+/// budget left, a 429 once it has not.
+fn charge_failure(parts: &Parts, state: &AppState, err: ApiError) -> ApiError {
+    let (Some(limiter), Some(crate::ClientAddr(addr))) = (
+        &state.failed_auth,
+        parts.extensions.get::<crate::ClientAddr>(),
+    ) else {
+        return err;
+    };
+    match limiter.charge(*addr) {
+        Ok(()) => err,
+        Err(retry_after) => ApiError::TooManyFailedAuthentications { retry_after },
     }
 }
 

@@ -3,9 +3,11 @@
 //! [`app`] builds the whole service (routes, error envelopes, request ids, logging, path
 //! normalization); [`run`] serves it on a listener until a shutdown signal.
 
+mod authfail;
 mod convert;
 mod error;
 mod extract;
+mod fdlimit;
 pub mod handlers;
 mod json;
 pub mod listener;
@@ -27,6 +29,8 @@ use axum::routing::{get, post};
 use orgcerts_core::Service;
 use tokio::net::TcpListener;
 
+pub use authfail::ClientAddr;
+use authfail::FailedAuthLimiter;
 pub use error::ApiError;
 pub use listener::ConnectionLimits;
 use metrics::Metrics;
@@ -50,7 +54,11 @@ pub struct HttpSettings {
     pub rate_limit_per_minute: u32,
     /// Largest burst per admin key.
     pub rate_limit_burst: u32,
-    /// Whether `/metrics` is served on the API listener (otherwise on its own listener).
+    /// Failed authentications per minute per client address before they are answered 429
+    /// instead of 401; 0 turns the limit off.
+    pub failed_auth_per_minute: u32,
+    /// Whether `/metrics` is served on the API listener too. `orgcerts serve` leaves it off:
+    /// metrics are for the operator's network only, on `--metrics-listen`.
     pub metrics_on_api_listener: bool,
 }
 
@@ -61,7 +69,8 @@ impl Default for HttpSettings {
             body_read_timeout: Duration::from_secs(30),
             rate_limit_per_minute: 6000,
             rate_limit_burst: 1000,
-            metrics_on_api_listener: true,
+            failed_auth_per_minute: 60,
+            metrics_on_api_listener: false,
         }
     }
 }
@@ -73,6 +82,7 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     metrics: Arc<Metrics>,
     limiter: Option<Arc<AdminKeyLimiter>>,
+    failed_auth: Option<Arc<FailedAuthLimiter>>,
 }
 
 impl AppState {
@@ -80,18 +90,24 @@ impl AppState {
         let limiter =
             AdminKeyLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst)
                 .map(Arc::new);
+        let failed_auth = FailedAuthLimiter::new(settings.failed_auth_per_minute).map(Arc::new);
         Self {
             service,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             limiter,
+            failed_auth,
         }
     }
 
-    /// Drops rate-limit buckets of keys not seen lately; the server calls it periodically.
+    /// Drops rate-limit buckets of keys and addresses not seen lately; the server calls it
+    /// periodically.
     pub fn forget_idle_rate_limits(&self) {
         if let Some(limiter) = &self.limiter {
             limiter.forget_idle();
+        }
+        if let Some(failed_auth) = &self.failed_auth {
+            failed_auth.forget_idle();
         }
     }
 }
@@ -159,7 +175,8 @@ fn routes() -> Router<AppState> {
 pub type App = middleware::NormalizePath<Router>;
 
 /// Builds the complete HTTP service over `state`: the API under `/v1`, `/healthz`, `/readyz`,
-/// (unless it has its own listener) `/metrics`, and the web console at `/`.
+/// the web console at `/` and, only when [`HttpSettings::metrics_on_api_listener`] says so,
+/// `/metrics`.
 pub fn app(state: AppState) -> App {
     let with_metrics = state.settings.metrics_on_api_listener;
     let console = orgcerts_console::router();

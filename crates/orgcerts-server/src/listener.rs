@@ -15,7 +15,9 @@ use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
+use tower::Layer as _;
 
 use crate::App;
 
@@ -29,7 +31,13 @@ pub struct ConnectionLimits {
     pub max_header_bytes: usize,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// The most connections held at once; further clients wait in the listen backlog until
+    /// one closes (idle ones close after `header_read_timeout`).
+    pub max_connections: usize,
 }
+
+/// The default of [`ConnectionLimits::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
@@ -37,6 +45,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 32 * 1024,
             shutdown_grace: Duration::from_secs(30),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -89,9 +98,19 @@ pub async fn serve_connections(
         .keep_alive_timeout(limits.header_read_timeout);
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
 
     loop {
+        // A free slot first: at the cap, new clients wait in the kernel's backlog instead of
+        // taking descriptors the database and the open connections need.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -105,14 +124,29 @@ pub async fn serve_connections(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address travels with each request, for the failed-authentication limit.
+        let service = TowerToHyperService::new(
+            axum::Extension(crate::ClientAddr(peer.ip())).layer(app.clone()),
+        );
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let acceptor = acceptor.clone();
         let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
+            let _slot = slot;
             let result = match acceptor {
                 None => {
+                    // Until a first byte arrives, hyper is still sniffing the protocol and no
+                    // header timeout runs: a client that connects and says nothing would hold
+                    // its slot for good.
+                    let mut first = [0u8; 1];
+                    if !matches!(
+                        tokio::time::timeout(handshake_timeout, stream.peek(&mut first)).await,
+                        Ok(Ok(1..))
+                    ) {
+                        tracing::debug!(%peer, "no request within the header timeout");
+                        return;
+                    }
                     let conn =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
@@ -130,6 +164,13 @@ pub async fn serve_connections(
                             tracing::debug!(%peer, "TLS handshake timed out");
                             return;
                         }
+                    };
+                    // The protocol is known from ALPN: no sniffing, so a client that completes
+                    // the handshake and then says nothing meets the protocol's own timeouts.
+                    let builder = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        builder.http2_only()
+                    } else {
+                        builder.http1_only()
                     };
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
                     watcher.watch(conn.into_owned()).await

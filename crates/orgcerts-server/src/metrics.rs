@@ -63,19 +63,36 @@ impl EncodeLabelValue for Route {
     }
 }
 
-/// A request's method; the standard ones are held without allocating.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct MethodLabel(Method);
+/// A request's method as a label: one of RFC 9110's methods (and PATCH), or `other`. A client
+/// may send any token as a method; passed through, each new one would add series without bound.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct MethodLabel(&'static str);
 
-impl Hash for MethodLabel {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.as_str().hash(state);
+impl MethodLabel {
+    fn new(method: &Method) -> Self {
+        const KNOWN: [Method; 9] = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::CONNECT,
+            Method::TRACE,
+        ];
+        Self(
+            KNOWN
+                .iter()
+                .find(|known| *known == method)
+                .map_or("other", Method::as_str),
+        )
     }
 }
 
 impl EncodeLabelValue for MethodLabel {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
-        encoder.write_str(self.0.as_str())
+        encoder.write_str(self.0)
     }
 }
 
@@ -147,11 +164,11 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts one answered request.
     pub fn observe_request(&self, route: &Route, method: &Method, status: u16, elapsed: Duration) {
-        let (route, method) = (route.clone(), MethodLabel(method.clone()));
+        let (route, method) = (route.clone(), MethodLabel::new(method));
         self.latency
             .get_or_create(&RouteLabels {
                 route: route.clone(),
-                method: method.clone(),
+                method,
             })
             .observe(elapsed.as_secs_f64());
         self.requests

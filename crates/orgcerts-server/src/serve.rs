@@ -6,15 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use orgcerts_core::service::{DEFAULT_MAX_CERTIFICATES_PER_ORG, DEFAULT_READ_CACHE_ITEMS};
 use orgcerts_core::{Service, Settings, Store};
 use tokio::net::TcpListener;
 
 use crate::listener::{ConnectionLimits, serve_connections, tls_config};
-use crate::{AppState, DEFAULT_MAX_BODY_BYTES, HttpSettings};
+use crate::{AppState, HttpSettings};
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// One JSON object per line, for log pipelines.
     Json,
@@ -22,125 +21,31 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Settings of `orgcerts serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free port; the chosen address is logged).
-    #[arg(long, env = "ORGCERTS_LISTEN", default_value = "127.0.0.1:8080")]
+/// Connections the metrics listener may hold at once (part of [`crate::fdlimit::HEADROOM`]).
+const OPS_MAX_CONNECTIONS: usize = 32;
+
+/// Everything `orgcerts serve` needs, already parsed (the command line lives in the binary).
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address of the API listener (port 0 picks a free port; the chosen address is logged).
     pub listen: SocketAddr,
-
     /// Most certificates one organization may hold at once.
-    #[arg(long, env = "ORGCERTS_MAX_CERTIFICATES_PER_ORG", default_value_t = DEFAULT_MAX_CERTIFICATES_PER_ORG,
-          value_parser = clap::value_parser!(u32).range(1..))]
     pub max_certificates_per_org: u32,
-
-    /// Certificates the in-memory read cache may hold. It reflects every write this server
-    /// acknowledged; other processes' commits within 1 ms on SQLite, at once on PostgreSQL.
-    /// 0 turns it off.
-    #[arg(long, env = "ORGCERTS_READ_CACHE_ITEMS", default_value_t = DEFAULT_READ_CACHE_ITEMS)]
+    /// Certificates the in-memory read cache may hold; 0 turns it off.
     pub read_cache_items: u64,
-
-    /// Largest request body accepted, in bytes; larger bodies get a 413.
-    #[arg(long, env = "ORGCERTS_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
-
-    /// Log format.
-    #[arg(long, env = "ORGCERTS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
-    pub log_format: LogFormat,
-
-    /// Admin key for the organization created on first start (an `sk-admin-…` key), so that
-    /// scripts know it in advance. Ignored when the database already has organizations.
-    #[arg(
-        long,
-        env = "ORGCERTS_BOOTSTRAP_ADMIN_KEY",
-        hide_env_values = true,
-        conflicts_with = "bootstrap_admin_key_file"
-    )]
+    /// Request-level settings of the HTTP layer.
+    pub http: HttpSettings,
+    /// Connection-level limits of both listeners.
+    pub limits: ConnectionLimits,
+    /// Admin key for the organization created on first start; generated when `None`.
     pub bootstrap_admin_key: Option<String>,
-
-    /// File holding the bootstrap admin key (surrounding whitespace is ignored), so that the
-    /// key need not appear in the environment or on the command line.
-    #[arg(long, env = "ORGCERTS_BOOTSTRAP_ADMIN_KEY_FILE")]
-    pub bootstrap_admin_key_file: Option<PathBuf>,
-
-    /// PEM certificate chain for TLS on the API listener (with --tls-key). HTTP/2 and
-    /// HTTP/1.1 are offered by ALPN.
-    #[arg(long, env = "ORGCERTS_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-
-    /// PEM private key for TLS on the API listener (with --tls-cert).
-    #[arg(long, env = "ORGCERTS_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-
-    /// Serve /metrics, /healthz and /readyz on this separate plain-HTTP address instead of
-    /// /metrics on the API listener (health endpoints stay on both).
-    #[arg(long, env = "ORGCERTS_METRICS_LISTEN")]
+    /// PEM certificate chain and private key for TLS on the API listener.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Address of the operator listener serving `/metrics`, `/healthz` and `/readyz`;
+    /// `/metrics` is served nowhere without it.
     pub metrics_listen: Option<SocketAddr>,
-
-    /// Requests per minute per admin key (token bucket); 0 turns rate limiting off.
-    #[arg(long, env = "ORGCERTS_RATE_LIMIT_PER_MINUTE", default_value_t = HttpSettings::default().rate_limit_per_minute)]
-    pub rate_limit_per_minute: u32,
-
-    /// Largest burst of requests per admin key.
-    #[arg(long, env = "ORGCERTS_RATE_LIMIT_BURST", default_value_t = HttpSettings::default().rate_limit_burst)]
-    pub rate_limit_burst: u32,
-
-    /// Seconds a client has to send complete request headers; also how long an idle
-    /// keep-alive connection is kept.
-    #[arg(long, env = "ORGCERTS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub header_read_timeout_secs: u64,
-
-    /// Seconds a client has to send a request body once its headers are in (408 after).
-    #[arg(long, env = "ORGCERTS_BODY_READ_TIMEOUT_SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub body_read_timeout_secs: u64,
-
-    /// Seconds between the writes of the admin keys' `last_used_at`, each one batch for all
-    /// keys used since the last (and a last one at shutdown), never a write per request.
-    #[arg(long, env = "ORGCERTS_KEY_USE_FLUSH_SECS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub key_use_flush_secs: u64,
-
-    /// Largest request head (request line and headers), in bytes.
-    #[arg(long, env = "ORGCERTS_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
-    pub max_header_bytes: usize,
-}
-
-impl ServeArgs {
-    fn http_settings(&self) -> HttpSettings {
-        HttpSettings {
-            max_body_bytes: self.max_body_bytes,
-            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
-            rate_limit_per_minute: self.rate_limit_per_minute,
-            rate_limit_burst: self.rate_limit_burst,
-            metrics_on_api_listener: self.metrics_listen.is_none(),
-        }
-    }
-
-    fn connection_limits(&self) -> ConnectionLimits {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
-            max_header_bytes: self.max_header_bytes,
-            ..ConnectionLimits::default()
-        }
-    }
-
-    /// The bootstrap key, from the flag/variable or from the file.
-    fn bootstrap_key(&self) -> anyhow::Result<Option<String>> {
-        match &self.bootstrap_admin_key_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| {
-                    format!(
-                        "cannot read the bootstrap admin key file {}",
-                        path.display()
-                    )
-                })?;
-                Ok(Some(text.trim().to_owned()))
-            }
-            None => Ok(self.bootstrap_admin_key.clone()),
-        }
-    }
+    /// Time between the batched writes of the admin keys' `last_used_at`.
+    pub key_use_flush: Duration,
 }
 
 pub use crate::logwriter::LogGuard;
@@ -240,25 +145,36 @@ pub fn spawn_key_use_flusher(
 }
 
 /// Runs the server on `store` until SIGINT or SIGTERM.
-pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()> {
+pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let service = Arc::new(Service::new(
         store,
         Settings {
-            max_certificates_per_org: args.max_certificates_per_org,
-            read_cache_items: args.read_cache_items,
+            max_certificates_per_org: config.max_certificates_per_org,
+            read_cache_items: config.read_cache_items,
         },
     ));
-    bootstrap(&service, args.bootstrap_key()?).await?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
-        _ => None,
+    bootstrap(&service, config.bootstrap_admin_key.clone()).await?;
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls_config(cert, key)?),
+        None => None,
     };
-    let flusher = spawn_key_use_flusher(
-        Arc::clone(&service),
-        Duration::from_secs(args.key_use_flush_secs),
-    );
-    let state = AppState::new(Arc::clone(&service), args.http_settings());
-    let limits = args.connection_limits();
+    let flusher = spawn_key_use_flusher(Arc::clone(&service), config.key_use_flush);
+    let state = AppState::new(Arc::clone(&service), config.http.clone());
+    let open_files = crate::fdlimit::raise_open_file_limit();
+    let mut limits = config.limits.clone();
+    limits.max_connections = crate::fdlimit::connection_cap(limits.max_connections, open_files);
+    if limits.max_connections < config.limits.max_connections {
+        tracing::warn!(
+            open_file_limit = open_files,
+            max_connections = limits.max_connections,
+            "connections capped below --max-connections to stay within the open-file limit"
+        );
+    }
+    // The operator's listener gets a few connections of the headroom kept for it.
+    let ops_limits = ConnectionLimits {
+        max_connections: OPS_MAX_CONNECTIONS,
+        ..limits.clone()
+    };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
@@ -268,11 +184,11 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         }
     };
 
-    let listener = TcpListener::bind(args.listen)
+    let listener = TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let ops_server = match args.metrics_listen {
+    let ops_server = match config.metrics_listen {
         Some(ops_addr) => {
             let ops_listener = TcpListener::bind(ops_addr)
                 .await
@@ -282,7 +198,7 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
                 ops_listener,
                 crate::ops_app(state.clone()),
                 None,
-                limits.clone(),
+                ops_limits,
                 stopped(),
             )))
         }
@@ -303,7 +219,7 @@ pub async fn serve(args: ServeArgs, store: Arc<dyn Store>) -> anyhow::Result<()>
         let _ = stop_tx.send(true);
     });
 
-    tracing::info!(%addr, tls = tls.is_some(), "listening");
+    tracing::info!(%addr, tls = tls.is_some(), max_connections = limits.max_connections, "listening");
     let app = crate::app(state);
     serve_connections(listener, app, tls, limits, stopped()).await?;
     if let Some(ops) = ops_server {

@@ -178,7 +178,8 @@ async fn valid_traffic_is_served_while_slow_clients_and_bad_requests_pile_up() {
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(r.status().as_u16(), 401);
+                // 401 until the address has spent its failed-authentication budget, then 429.
+                assert!(matches!(r.status().as_u16(), 401 | 429), "{}", r.status());
             }
         })
     };

@@ -20,7 +20,14 @@ async fn health_and_readiness_need_no_key() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_certificates_by_expiry() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(common::Options {
+        http: orgcerts_server::HttpSettings {
+            metrics_on_api_listener: true,
+            ..orgcerts_server::HttpSettings::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
     let id = server.upload_id("metered").await;
     server
         .get(&format!("/organization/certificates/{id}"))
@@ -53,4 +60,67 @@ async fn metrics_count_requests_by_route_and_certificates_by_expiry() {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }
     assert!(!text.contains(&id), "no ids in labels");
+}
+
+#[tokio::test]
+async fn expiry_gauges_count_live_certificates_by_window() {
+    let server = TestServer::start_with(common::Options {
+        http: orgcerts_server::HttpSettings {
+            metrics_on_api_listener: true,
+            ..orgcerts_server::HttpSettings::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for (name, days) in [
+        ("d3", 3),
+        ("d20", 20),
+        ("d60", 60),
+        ("d400", 400),
+        ("gone", 400),
+    ] {
+        let mut spec = common::CertSpec::ca(name);
+        spec.not_after =
+            common::time::OffsetDateTime::now_utc() + common::time::Duration::days(days);
+        let uploaded = server
+            .post(
+                "/organization/certificates",
+                serde_json::json!({"certificate": spec.mint().cert_pem}),
+            )
+            .await;
+        ids.push(uploaded.ok()["id"].as_str().unwrap().to_owned());
+    }
+    server
+        .delete(&format!("/organization/certificates/{}", ids[4]))
+        .await
+        .ok();
+    // Another organization's certificates count too: the gauges are for the whole server.
+    let (_, other) = server.second_org().await;
+    server
+        .call_as(
+            &other,
+            Method::POST,
+            "/organization/certificates",
+            Some(serde_json::json!({"certificate": common::ca_pem("other")})),
+        )
+        .await
+        .ok();
+    let root = server.base.trim_end_matches("/v1").to_owned();
+    let text = reqwest::get(format!("{root}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (window, count) in [
+        ("expired", 0),
+        ("lt_7d", 1),
+        ("lt_30d", 1),
+        ("lt_90d", 1),
+        ("ge_90d", 2),
+    ] {
+        let line = format!("orgcerts_certificates_by_expiry{{window=\"{window}\"}} {count}\n");
+        assert!(text.contains(&line), "missing {line} in\n{text}");
+    }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod reference;
 mod remote;
+mod serve_args;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,8 +11,9 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use orgcerts_core::Store;
-use orgcerts_server::serve::{ServeArgs, init_logging};
+use orgcerts_server::serve::init_logging;
 use orgcerts_store::OpenOptions;
+use serve_args::ServeArgs;
 
 /// The help heading of the database options.
 const DATABASE: &str = "Database";
@@ -153,11 +155,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { database, serve } => match init_logging(serve.log_format) {
+        Command::Serve { database, serve } => match init_logging(serve.log_format.into()) {
             // The guard lives until the server has stopped, then writes the last lines.
-            Ok(_log) => match database.open().await {
-                Ok(store) => orgcerts_server::serve::serve(serve, store).await,
-                Err(err) => Err(err.into()),
+            Ok(_log) => match serve.into_config() {
+                Ok(config) => match database.open().await {
+                    Ok(store) => orgcerts_server::serve::serve(config, store).await,
+                    Err(err) => Err(err.into()),
+                },
+                Err(err) => Err(err),
             },
             Err(err) => Err(anyhow::Error::new(err).context("cannot start the log writer")),
         },

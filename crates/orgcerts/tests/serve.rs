@@ -401,9 +401,33 @@ async fn metrics_can_have_their_own_listener_and_the_bootstrap_key_a_file() {
         .await
         .unwrap();
     assert_eq!(api_metrics.status().as_u16(), 404);
+    // Health stays on the API listener as well, for load balancers.
+    for path in ["/healthz", "/readyz"] {
+        let health = reqwest::get(format!("http://{}{path}", served.addr))
+            .await
+            .unwrap();
+        assert_eq!(health.status().as_u16(), 200, "{path} on the API listener");
+    }
     let log = served.stop();
     assert!(
         !log.join("\n").contains(&admin_key),
         "the key from the file is not echoed"
     );
+}
+
+#[tokio::test]
+async fn metrics_are_served_nowhere_without_their_own_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/orgcerts.sqlite3", dir.path().display());
+    let served = serve(&db, &[]);
+    assert!(served.logged_addr("metrics listening").is_none());
+    let metrics = reqwest::get(format!("http://{}/metrics", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status().as_u16(), 404);
+    let health = reqwest::get(format!("http://{}/healthz", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    served.stop();
 }

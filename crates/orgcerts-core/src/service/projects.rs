@@ -17,6 +17,9 @@ impl Service {
         residency: Option<String>,
     ) -> Result<ProjectRecord> {
         check_name("name", name, false)?;
+        if let Some(external_key_id) = &external_key_id {
+            check_name("external_key_id", external_key_id, true)?;
+        }
         let project = ProjectRecord {
             id: ProjectId::generate(),
             name: name.to_owned(),
@@ -61,6 +64,9 @@ impl Service {
         let project_id = parse_project_id(id)?;
         if let Some(name) = &update.name {
             check_name("name", name, false)?;
+        }
+        if let Some(external_key_id) = &update.external_key_id {
+            check_name("external_key_id", external_key_id, true)?;
         }
         if update.name.is_none() && update.external_key_id.is_none() {
             // Nothing requested: no write and no audit entry (no record without a change),

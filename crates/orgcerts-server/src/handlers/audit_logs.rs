@@ -45,8 +45,8 @@ fn time_range(query: &QueryParams) -> Result<TimeRange, ApiError> {
     Ok(range)
 }
 
-fn strings(query: &QueryParams, name: &str) -> Vec<String> {
-    query.array(name).map(str::to_owned).collect()
+fn strings(query: &QueryParams, name: &'static str) -> Result<Vec<String>, ApiError> {
+    Ok(query.array(name)?.into_iter().map(str::to_owned).collect())
 }
 
 /// `GET /organization/audit_logs` (operationId `list-audit-logs`): newest first.
@@ -57,7 +57,7 @@ pub async fn list_audit_logs(
 ) -> Result<Json<ListAuditLogsResponse>, ApiError> {
     // The same `limit` rules as every list.
     let limit = PageRequest::parse(query.single("limit")?, None, None, Order::Desc)?.limit;
-    let event_types = strings(&query, "event_types");
+    let event_types = strings(&query, "event_types")?;
     if let Some(unknown) = event_types
         .iter()
         .find(|t| !SPEC_EVENT_TYPES.contains(&t.as_str()))
@@ -80,16 +80,16 @@ pub async fn list_audit_logs(
     let audit_query = AuditQuery {
         effective_at: time_range(&query)?,
         event_types,
-        project_ids: strings(&query, "project_ids"),
-        actor_ids: strings(&query, "actor_ids"),
-        resource_ids: strings(&query, "resource_ids"),
+        project_ids: strings(&query, "project_ids")?,
+        actor_ids: strings(&query, "actor_ids")?,
+        resource_ids: strings(&query, "resource_ids")?,
         limit,
         cursor,
     };
     // No orgcerts actor has an email address, and no entry is tenant-scoped: these filters
     // match nothing. `tenant_only` is validated whatever `actor_emails` says.
     let tenant_only = query.boolean("tenant_only")?.unwrap_or(false);
-    let matches_nothing = query.array("actor_emails").next().is_some() || tenant_only;
+    let matches_nothing = !query.array("actor_emails")?.is_empty() || tenant_only;
     let page = if matches_nothing {
         Page {
             items: Vec::new(),

@@ -105,7 +105,7 @@ pub async fn get_certificate(
     query: QueryParams,
 ) -> ApiResult<Certificate> {
     let mut include_content = false;
-    for value in query.array("include") {
+    for value in query.array("include")? {
         if value == "content" {
             include_content = true;
         } else {

@@ -84,7 +84,12 @@ impl Default for Options {
         Self {
             max_certificates_per_org: 50,
             read_cache_items: orgcerts_core::service::DEFAULT_READ_CACHE_ITEMS,
-            http: HttpSettings::default(),
+            // Tests send many wrong keys from one address; the failed-authentication limit
+            // has tests of its own, which turn it on.
+            http: HttpSettings {
+                failed_auth_per_minute: 0,
+                ..HttpSettings::default()
+            },
             limits: ConnectionLimits::default(),
             store: orgcerts_store::OpenOptions::default(),
         }
