@@ -15,6 +15,7 @@ mod metrics;
 mod middleware;
 mod ops;
 mod ratelimit;
+mod request;
 pub mod serve;
 
 use std::future::Future;
