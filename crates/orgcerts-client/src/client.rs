@@ -193,8 +193,10 @@ mod tests {
 
     #[test]
     fn paths_join_the_base_url_with_or_without_a_trailing_slash() {
-        let mut query = Query::default();
-        query.push("include[]", "content");
+        let include = crate::params::RetrieveCertificateParams {
+            include: &[crate::CertificateInclude::Content],
+        };
+        let query = Query::new(&include, None, None).unwrap();
         for base in ["http://h:1/v1", "http://h:1/v1/"] {
             let url = client(base).url(&["organization", "certificates", "cert_1"], &query);
             assert_eq!(

@@ -104,16 +104,19 @@ impl<T> CursorPage<T> {
     }
 
     fn next_request(&self) -> Option<PageRequest> {
-        let (key, cursor) = match self.request.direction {
-            Direction::After => ("after", &self.last_id),
-            Direction::Before => ("before", &self.first_id),
+        let cursor = match self.request.direction {
+            Direction::After => &self.last_id,
+            Direction::Before => &self.first_id,
         };
         let cursor = cursor.as_deref().filter(|id| !id.is_empty())?;
         if !self.has_more || self.data.is_empty() {
             return None;
         }
         let mut request = self.request.clone();
-        request.query.set(key, cursor);
+        match request.direction {
+            Direction::After => request.query.set_after(cursor),
+            Direction::Before => request.query.set_before(cursor),
+        }
         Some(request)
     }
 }

@@ -1,11 +1,16 @@
 use std::fmt;
 
+use serde::Serialize;
+
+use crate::{Error, Result};
+
 mod audit_logs;
 
 pub use audit_logs::{EffectiveAt, ListAuditLogsParams};
 
 /// The sort order of a list, by `created_at`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Order {
     /// Oldest first.
     Asc,
@@ -38,13 +43,16 @@ impl fmt::Display for Order {
 /// use orgcerts_client::{ListParams, Order};
 /// let params = ListParams::new().limit(100).order(Order::Asc);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ListParams {
     /// Start after this id (the `last_id` of the previous page).
+    #[serde(skip)]
     pub after: Option<String>,
     /// Items per page, 1..=100.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Sort order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
 }
 
@@ -75,29 +83,22 @@ impl ListParams {
         self
     }
 
-    pub(crate) fn to_query(&self) -> Query {
-        let mut query = Query::default();
-        if let Some(limit) = self.limit {
-            query.push("limit", limit.to_string());
-        }
-        if let Some(order) = self.order {
-            query.push("order", order.as_str());
-        }
-        if let Some(after) = &self.after {
-            query.push("after", after.clone());
-        }
-        query
+    pub(crate) fn to_query(&self) -> Result<Query> {
+        Query::new(self, self.after.clone(), None)
     }
 }
 
 /// Parameters of `list-projects`. The projects list has no `order`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ListProjectsParams {
     /// Start after this id (the `last_id` of the previous page).
+    #[serde(skip)]
     pub after: Option<String>,
     /// Items per page, 1..=100.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Include archived projects (the API leaves them out by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub include_archived: Option<bool>,
 }
 
@@ -128,23 +129,14 @@ impl ListProjectsParams {
         self
     }
 
-    pub(crate) fn to_query(&self) -> Query {
-        let mut query = Query::default();
-        if let Some(limit) = self.limit {
-            query.push("limit", limit.to_string());
-        }
-        if let Some(include_archived) = self.include_archived {
-            query.push("include_archived", include_archived.to_string());
-        }
-        if let Some(after) = &self.after {
-            query.push("after", after.clone());
-        }
-        query
+    pub(crate) fn to_query(&self) -> Result<Query> {
+        Query::new(self, self.after.clone(), None)
     }
 }
 
 /// Optional fields of `getCertificate`'s answer (`include[]=…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CertificateInclude {
     /// `certificate_details.content`: the certificate's PEM.
     Content,
@@ -159,35 +151,79 @@ impl CertificateInclude {
     }
 }
 
-/// A query string under construction. Keys are this crate's constants and go out as they are,
-/// so arrays read `include[]=content` as in OpenAI's own examples; values are form-encoded.
+/// The query of `getCertificate`: the optional fields asked for.
+#[derive(Serialize)]
+pub(crate) struct RetrieveCertificateParams<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub(crate) include: &'a [CertificateInclude],
+}
+
+/// How every query is serialized: arrays as `key[]=…` and nested bounds as `key[gt]=…`, with
+/// the brackets as they are, as in OpenAI's own examples and the official SDKs' requests.
+const QS: serde_qs::Config =
+    serde_qs::Config::new().array_format(serde_qs::ArrayFormat::EmptyIndexed);
+
+/// A request's query: its parameters, serialized by [`QS`], then the page cursors, last, which
+/// a page stream replaces to fetch the next page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Query(Vec<(&'static str, String)>);
+pub(crate) struct Query {
+    params: String,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// The cursors as they go out.
+#[derive(Serialize)]
+struct Cursors<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<&'a str>,
+}
 
 impl Query {
-    pub(crate) fn push(&mut self, key: &'static str, value: impl Into<String>) {
-        self.0.push((key, value.into()));
+    /// `params` serialized, then `after` and `before`.
+    pub(crate) fn new(
+        params: &impl Serialize,
+        after: Option<String>,
+        before: Option<String>,
+    ) -> Result<Self> {
+        let params = QS
+            .serialize_string(params)
+            .map_err(|error| Error::InvalidInput(format!("cannot encode the query: {error}")))?;
+        Ok(Self {
+            params,
+            after,
+            before,
+        })
     }
 
-    /// Replaces every value of `key` with `value`.
-    pub(crate) fn set(&mut self, key: &'static str, value: impl Into<String>) {
-        self.0.retain(|(existing, _)| *existing != key);
-        self.push(key, value);
+    /// Replaces the `after` cursor.
+    pub(crate) fn set_after(&mut self, cursor: impl Into<String>) {
+        self.after = Some(cursor.into());
+    }
+
+    /// Replaces the `before` cursor.
+    pub(crate) fn set_before(&mut self, cursor: impl Into<String>) {
+        self.before = Some(cursor.into());
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.params.is_empty() && self.after.is_none() && self.before.is_none()
     }
 
     pub(crate) fn encode(&self) -> String {
-        self.0
-            .iter()
-            .map(|(key, value)| {
-                let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
-                format!("{key}={value}")
-            })
-            .collect::<Vec<_>>()
-            .join("&")
+        let cursors = Cursors {
+            after: self.after.as_deref(),
+            before: self.before.as_deref(),
+        };
+        // Two optional strings always serialize.
+        let cursors = QS.serialize_string(&cursors).unwrap_or_default();
+        match (self.params.is_empty(), cursors.is_empty()) {
+            (_, true) => self.params.clone(),
+            (true, false) => cursors,
+            (false, false) => format!("{}&{cursors}", self.params),
+        }
     }
 }
 
@@ -197,21 +233,39 @@ mod tests {
 
     #[test]
     fn list_params_encode_only_what_is_set() {
-        assert!(ListParams::new().to_query().is_empty());
+        assert!(ListParams::new().to_query().unwrap().is_empty());
         let query = ListParams::new()
             .limit(5)
             .order(Order::Asc)
             .after("cert_a b&c")
-            .to_query();
+            .to_query()
+            .unwrap();
         assert_eq!(query.encode(), "limit=5&order=asc&after=cert_a+b%26c");
-        let projects = ListProjectsParams::new().include_archived(true).to_query();
+        let projects = ListProjectsParams::new()
+            .include_archived(true)
+            .to_query()
+            .unwrap();
         assert_eq!(projects.encode(), "include_archived=true");
+        let include = RetrieveCertificateParams {
+            include: &[CertificateInclude::Content],
+        };
+        let query = Query::new(&include, None, None).unwrap();
+        assert_eq!(query.encode(), "include[]=content");
+        let none = Query::new(&RetrieveCertificateParams { include: &[] }, None, None).unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
     fn set_replaces_the_cursor() {
-        let mut query = ListParams::new().after("cert_1").limit(2).to_query();
-        query.set("after", "cert_2");
+        let mut query = ListParams::new()
+            .after("cert_1")
+            .limit(2)
+            .to_query()
+            .unwrap();
+        query.set_after("cert_2");
         assert_eq!(query.encode(), "limit=2&after=cert_2");
+        let mut query = Query::default();
+        query.set_before("audit_log-b");
+        assert_eq!(query.encode(), "before=audit_log-b");
     }
 }

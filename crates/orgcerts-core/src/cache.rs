@@ -21,6 +21,8 @@
 //! stamp, so an entry whose data might miss it, stamped with the older value, is never served
 //! again; a change between the stamp's read and the data's read is in the data.
 
+use std::any::Any;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use quick_cache::sync::Cache;
@@ -100,29 +102,50 @@ impl Strings {
 
 /// How the caller encodes a whole list's items, each on its own (the server's JSON): done
 /// once, when the list is read into the cache; the records are then dropped, so a cached
-/// certificate costs its encoding and its id. `None` keeps the records.
-pub type ListEncoder = fn(&[ScopedCertificate]) -> Option<Strings>;
+/// certificate costs its encoding and its id. The cache holds the encoding as the caller's own
+/// type, so a page is served from it only to a caller asking for that same type: the check
+/// is a downcast, not a comparison of function addresses, which Rust does not keep stable.
+pub trait ListEncoding: Send + Sync + Sized + 'static {
+    /// The encoding of `items`, one per item in order; `None` keeps the records.
+    fn encode(items: &[ScopedCertificate]) -> Option<Self>;
+
+    /// How many items it encodes.
+    fn count(&self) -> usize;
+
+    /// The `i`th item's encoding. May panic if `i >= count()`, like indexing.
+    fn item(&self, i: usize) -> &str;
+}
 
 /// A whole list of one scope in creation order: its ids, and its items encoded by the
-/// [`ListEncoder`] of the call that read it, or as records when there was none or it failed.
+/// [`ListEncoding`] of the call that read it, or as records when encoding failed.
 pub struct CachedList {
     ids: Strings,
     items: CachedItems,
 }
 
 enum CachedItems {
-    Encoded(ListEncoder, Strings),
+    Encoded(Box<dyn Any + Send + Sync>),
     Records(Vec<ScopedCertificate>),
 }
 
+impl CachedItems {
+    /// The encoding, if it is of type `E`.
+    fn encoded<E: ListEncoding>(&self) -> Option<&E> {
+        match self {
+            Self::Encoded(encoded) => encoded.downcast_ref::<E>(),
+            Self::Records(_) => None,
+        }
+    }
+}
+
 impl CachedList {
-    /// The list of `items`, encoded by `encoder` if there is one and it succeeds. `None` if
-    /// the ids cannot be held (4 GiB of them).
-    pub fn new(items: Vec<ScopedCertificate>, encoder: Option<ListEncoder>) -> Option<Self> {
+    /// The list of `items`, encoded as `E` if that succeeds for every item. `None` if the ids
+    /// cannot be held (4 GiB of them).
+    pub fn new<E: ListEncoding>(items: Vec<ScopedCertificate>) -> Option<Self> {
         let ids = Strings::join(items.iter().map(|c| c.certificate.id.as_str()))?;
-        let items = match encoder.and_then(|encode| Some((encode, encode(&items)?))) {
-            Some((encode, encoded)) if encoded.len() == items.len() => {
-                CachedItems::Encoded(encode, encoded)
+        let items = match E::encode(&items) {
+            Some(encoded) if encoded.count() == items.len() => {
+                CachedItems::Encoded(Box::new(encoded))
             }
             _ => CachedItems::Records(items),
         };
@@ -272,28 +295,28 @@ pub fn window_of(ids: &Strings, page: &PageRequest) -> Option<Window> {
 }
 
 /// A page of certificates: records (read from the store, or copied out of a cached list
-/// kept as records), or a window of a cached list whose items the caller's encoder encoded.
-pub enum CertificatePage {
+/// kept as records), or a window of a cached list encoded as `E`.
+pub enum CertificatePage<E> {
     Records(Page<ScopedCertificate>),
-    Encoded(EncodedPage),
+    Encoded(EncodedPage<E>),
 }
 
 /// A page served from a cached list's encodings: each item's encoding, and the ids around it.
-pub struct EncodedPage {
+pub struct EncodedPage<E> {
     list: Arc<CachedList>,
     window: Window,
+    encoding: PhantomData<fn() -> E>,
 }
 
-impl EncodedPage {
+impl<E: ListEncoding> EncodedPage<E> {
     /// The encodings of the page's items, in the page's order.
     pub fn items(&self) -> impl Iterator<Item = &str> {
-        let encoded = match &self.list.items {
-            CachedItems::Encoded(_, encoded) => Some(encoded),
-            CachedItems::Records(_) => None,
-        };
-        encoded
+        // Made only by `page_of` after the same downcast succeeded.
+        self.list
+            .items
+            .encoded::<E>()
             .into_iter()
-            .flat_map(|encoded| self.window.positions().map(|i| encoded.get(i)))
+            .flat_map(|encoded| self.window.positions().map(|i| encoded.item(i)))
     }
 
     pub fn first_id(&self) -> Option<&str> {
@@ -309,23 +332,24 @@ impl EncodedPage {
     }
 }
 
-/// The page of a cached list that `page` asks for: its encodings when they were made by
-/// `encoder`, else its records; `None` when the list cannot answer (see [`window_of`]), or
-/// when it was encoded by another encoder than the caller's.
-pub(crate) fn page_of(
+/// The page of a cached list that `page` asks for: its encodings when they are of type `E`,
+/// else its records; `None` when the list cannot answer (see [`window_of`]), or when it was
+/// encoded as another type than the caller's.
+pub(crate) fn page_of<E: ListEncoding>(
     list: Arc<CachedList>,
     page: &PageRequest,
-    encoder: Option<ListEncoder>,
-) -> Option<CertificatePage> {
+) -> Option<CertificatePage<E>> {
     let window = window_of(&list.ids, page)?;
     match &list.items {
         CachedItems::Records(records) => Some(CertificatePage::Records(window.page(records))),
-        CachedItems::Encoded(made_by, _)
-            if encoder.is_some_and(|encoder| std::ptr::fn_addr_eq(*made_by, encoder)) =>
-        {
-            Some(CertificatePage::Encoded(EncodedPage { list, window }))
+        CachedItems::Encoded(_) if list.items.encoded::<E>().is_some() => {
+            Some(CertificatePage::Encoded(EncodedPage {
+                list,
+                window,
+                encoding: PhantomData,
+            }))
         }
-        CachedItems::Encoded(..) => None,
+        CachedItems::Encoded(_) => None,
     }
 }
 
@@ -412,7 +436,7 @@ mod tests {
     fn entries_stamped_with_another_token_are_not_served() {
         let cache = ReadCache::new(100).unwrap();
         let org = OrganizationId::generate();
-        let cached = CachedList::new(list(2), None).map(Arc::new);
+        let cached = CachedList::new::<Failing>(list(2)).map(Arc::new);
         cache.remember_list(&org, &Scope::Organization, 7, cached);
         assert!(cache.list(&org, &Scope::Organization, 7).is_some());
         assert!(cache.list(&org, &Scope::Organization, 8).is_none());
@@ -429,7 +453,7 @@ mod tests {
             &org,
             &scope,
             1,
-            CachedList::new(list(2), None).map(Arc::new),
+            CachedList::new::<Failing>(list(2)).map(Arc::new),
         );
         let found = |org: &OrganizationId, scope: &Scope| {
             cache.list(org, scope, 1).flatten().map(|l| l.ids.len())
@@ -453,21 +477,74 @@ mod tests {
         assert!(Strings::join(Vec::<&str>::new()).unwrap().is_empty());
     }
 
-    fn names_encoder(items: &[ScopedCertificate]) -> Option<Strings> {
-        Strings::join(items.iter().map(|c| c.certificate.name.clone().unwrap()))
+    /// Each item's name.
+    struct Names(Strings);
+
+    impl ListEncoding for Names {
+        fn encode(items: &[ScopedCertificate]) -> Option<Self> {
+            Strings::join(items.iter().map(|c| c.certificate.name.clone().unwrap())).map(Self)
+        }
+        fn count(&self) -> usize {
+            self.0.len()
+        }
+        fn item(&self, i: usize) -> &str {
+            self.0.get(i)
+        }
     }
 
-    fn failing_encoder(_: &[ScopedCertificate]) -> Option<Strings> {
-        None
+    /// The same strings as [`Names`], as another type: a caller of this type is not served
+    /// what `Names` encoded.
+    struct OtherNames(Strings);
+
+    impl ListEncoding for OtherNames {
+        fn encode(items: &[ScopedCertificate]) -> Option<Self> {
+            Names::encode(items).map(|names| Self(names.0))
+        }
+        fn count(&self) -> usize {
+            self.0.len()
+        }
+        fn item(&self, i: usize) -> &str {
+            self.0.get(i)
+        }
+    }
+
+    /// An encoding that always fails: lists keep their records.
+    struct Failing(Strings);
+
+    impl ListEncoding for Failing {
+        fn encode(_: &[ScopedCertificate]) -> Option<Self> {
+            None
+        }
+        fn count(&self) -> usize {
+            self.0.len()
+        }
+        fn item(&self, i: usize) -> &str {
+            self.0.get(i)
+        }
+    }
+
+    /// An encoding that leaves an item out: lists keep their records.
+    struct Short(Strings);
+
+    impl ListEncoding for Short {
+        fn encode(items: &[ScopedCertificate]) -> Option<Self> {
+            Names::encode(&items[1..]).map(|names| Self(names.0))
+        }
+        fn count(&self) -> usize {
+            self.0.len()
+        }
+        fn item(&self, i: usize) -> &str {
+            self.0.get(i)
+        }
     }
 
     #[test]
-    fn an_encoded_list_serves_its_encodings_to_its_encoder_only() {
+    fn an_encoded_list_serves_its_encodings_to_its_encoding_only() {
         let items = list(5);
-        let cached = Arc::new(CachedList::new(items.clone(), Some(names_encoder)).unwrap());
+        let cached = Arc::new(CachedList::new::<Names>(items.clone()).unwrap());
         let request = req(2, Some(&items[3]), Order::Desc);
         let Some(CertificatePage::Encoded(page)) =
-            super::page_of(Arc::clone(&cached), &request, Some(names_encoder))
+            super::page_of::<Names>(Arc::clone(&cached), &request)
         else {
             panic!("served from the encodings");
         };
@@ -475,22 +552,27 @@ mod tests {
         assert_eq!(page.first_id(), Some(items[2].certificate.id.as_str()));
         assert_eq!(page.last_id(), Some(items[1].certificate.id.as_str()));
         assert!(page.has_more());
-        // Another encoder's caller, or one with none, is left to the store.
-        assert!(super::page_of(Arc::clone(&cached), &request, Some(failing_encoder)).is_none());
-        assert!(super::page_of(cached, &request, None).is_none());
+        // A caller with another encoding, even one that makes the same strings, is left to
+        // the store.
+        assert!(super::page_of::<OtherNames>(Arc::clone(&cached), &request).is_none());
+        assert!(super::page_of::<Failing>(cached, &request).is_none());
     }
 
     #[test]
     fn a_list_that_cannot_be_encoded_keeps_its_records() {
         let items = list(3);
-        let cached = Arc::new(CachedList::new(items.clone(), Some(failing_encoder)).unwrap());
         let request = req(2, None, Order::Asc);
-        let Some(CertificatePage::Records(page)) =
-            super::page_of(cached, &request, Some(failing_encoder))
-        else {
-            panic!("served from the records");
-        };
-        assert_eq!(names(&page), ["c0", "c1"]);
-        assert!(page.has_more);
+        for cached in [
+            CachedList::new::<Failing>(items.clone()).unwrap(),
+            CachedList::new::<Short>(items.clone()).unwrap(),
+        ] {
+            let Some(CertificatePage::Records(page)) =
+                super::page_of::<Names>(Arc::new(cached), &request)
+            else {
+                panic!("served from the records");
+            };
+            assert_eq!(names(&page), ["c0", "c1"]);
+            assert!(page.has_more);
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! The HTTP error surface: every refusal becomes OpenAI's error envelope with the status, `type`,
 //! `param` and `code` that docs/contract.md assigns to it.
+//!
+//! It depends only on the domain, the wire types and the request context ([`crate::request`]).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use orgcerts_api::{Error as WireError, ErrorResponse};
 use orgcerts_core::Error as Domain;
 
-use crate::middleware::CurrentRequestId;
+use crate::request::{CurrentRequestId, RateLimitHeaders};
 
 const INVALID_REQUEST: &str = "invalid_request_error";
 
@@ -42,7 +44,7 @@ pub enum ApiError {
     /// The admin key's token bucket is empty.
     RateLimited {
         retry_after: std::time::Duration,
-        headers: crate::ratelimit::RateLimitHeaders,
+        headers: RateLimitHeaders,
     },
     /// A request handler panicked; the details are already in the log.
     Panic,

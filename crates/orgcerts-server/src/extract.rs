@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::ratelimit::Decision;
+use crate::request;
 
 /// A JSON body. An empty body reads as `{}` (the Node SDK sends `Content-Type: application/json`
 /// with no body on some calls); the `Content-Type` itself is not required, as with OpenAI.
@@ -205,11 +207,7 @@ impl FromRequestParts<AppState> for Authenticated {
             Err(err) => return Err(err),
         };
         if let Some(limiter) = &state.limiter {
-            let result = limiter.check(principal.key_id.as_str());
-            if let Ok(headers) | Err(ApiError::RateLimited { headers, .. }) = &result {
-                crate::middleware::note_rate_limit(headers.clone());
-            }
-            result?;
+            admit(limiter.check(principal.key_id.as_str()))?;
         }
         if let Some(org) = parts.headers.get("openai-organization")
             && org.as_bytes() != principal.organization_id.as_str().as_bytes()
@@ -251,6 +249,22 @@ fn charge_failure(parts: &Parts, state: &AppState, err: ApiError) -> ApiError {
     match limiter.charge(*addr) {
         Ok(()) => err,
         Err(retry_after) => ApiError::TooManyFailedAuthentications { retry_after },
+    }
+}
+
+/// Applies the rate limiter's decision: its headers go on the response either way, and a
+/// refusal is the 429 (the one place a [`Decision`] becomes an [`ApiError`]).
+fn admit(decision: Decision) -> Result<(), ApiError> {
+    request::note_rate_limit(decision.headers());
+    match decision {
+        Decision::Allowed(_) => Ok(()),
+        Decision::Limited {
+            retry_after,
+            headers,
+        } => Err(ApiError::RateLimited {
+            retry_after,
+            headers,
+        }),
     }
 }
 

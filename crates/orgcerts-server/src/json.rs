@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::middleware::CurrentRequestId;
+use crate::request::CurrentRequestId;
 
 /// The room a response body is encoded into at first: a 20-item certificate page (about
 /// 4.3 KB) fits, so the common list is encoded without the buffer growing and being copied

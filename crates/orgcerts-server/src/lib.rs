@@ -11,12 +11,13 @@ mod fdlimit;
 pub mod handlers;
 mod json;
 pub mod listener;
-mod logformat;
-mod logwriter;
+pub mod logformat;
+pub mod logwriter;
 mod metrics;
 mod middleware;
 mod ops;
 mod ratelimit;
+mod request;
 pub mod serve;
 
 use std::future::Future;

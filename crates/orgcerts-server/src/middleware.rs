@@ -2,7 +2,6 @@
 //! normalization, and the JSON answers for unknown routes, wrong methods and panics.
 
 use std::any::Any;
-use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -21,13 +20,13 @@ use tower::{Layer, Service};
 
 use crate::error::ApiError;
 use crate::metrics::{Metrics, Route};
-use crate::ratelimit::RateLimitHeaders;
+use crate::request::{self, CurrentRequestId, RateLimitHeaders, RequestId};
 
 /// The layer that turns a handler's panic into the generic 500; stamps every response with
 /// `x-request-id`, `openai-processing-ms`, the admin key's `x-ratelimit-*` headers and, on 4xx
 /// other than 408 and 429, `x-should-retry: false` (the official SDKs otherwise retry a 409);
 /// counts it in the metrics; and logs one line per request, with its request id, which lines
-/// logged while serving it also carry ([`CurrentRequestId`]).
+/// logged while serving it also carry ([`CurrentRequestId`], [`crate::request`]).
 ///
 /// A hand-written layer rather than `axum::middleware::from_fn`, which boxes the inner service
 /// and clones the state for every request.
@@ -85,24 +84,18 @@ where
         let response = panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let metrics = self.metrics.clone();
         let id = RequestId::new();
-        let context = RequestContext {
-            id,
-            rate_limit: Cell::new(None),
-        };
         Box::pin(async move {
-            let (mut response, rate_limit) = REQUEST
-                .scope(context, async move {
-                    // A panic, in `call` or in the handler, is the generic 500.
-                    let response = match response {
-                        Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
-                            Ok(Ok(response)) => response,
-                            Err(panic) => panic_response(&*panic),
-                        },
+            let (mut response, rate_limit) = request::scope(id, async move {
+                // A panic, in `call` or in the handler, is the generic 500.
+                match response {
+                    Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
+                        Ok(Ok(response)) => response,
                         Err(panic) => panic_response(&*panic),
-                    };
-                    (response, REQUEST.with(|context| context.rate_limit.take()))
-                })
-                .await;
+                    },
+                    Err(panic) => panic_response(&*panic),
+                }
+            })
+            .await;
             finish(&mut response, &request, id, rate_limit, &metrics);
             Ok(response)
         })
@@ -133,7 +126,7 @@ fn finish(
     let status = response.status();
     let elapsed = request.started.elapsed();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_bytes(&id.0) {
+    if let Some(value) = id.header_value() {
         headers.insert(X_REQUEST_ID, value);
     }
     let millis = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
@@ -167,56 +160,6 @@ fn finish(
         log_request!(error);
     } else {
         log_request!(info);
-    }
-}
-
-/// A request's id: `req_` and 32 random lowercase hex digits, as OpenAI's look. Held by value
-/// (no allocation), for the `x-request-id` header, the log lines and [`CurrentRequestId`].
-#[derive(Clone, Copy)]
-struct RequestId([u8; 36]);
-
-impl RequestId {
-    fn new() -> Self {
-        let mut id = *b"req_00000000000000000000000000000000";
-        // 16 bytes make the 32 digits exactly: the one error, lengths that disagree, cannot be.
-        let _ = hex::encode_to_slice(rand::random::<[u8; 16]>(), &mut id[4..]);
-        Self(id)
-    }
-
-    fn as_str(&self) -> &str {
-        // ASCII by construction.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-/// What the task serving a request knows about it: its id, and the rate-limit headers that
-/// authentication leaves for the response ([`note_rate_limit`]).
-struct RequestContext {
-    id: RequestId,
-    rate_limit: Cell<Option<RateLimitHeaders>>,
-}
-
-tokio::task_local! {
-    /// The request the task is serving. (A task-local rather than a tracing span or a request
-    /// extension: a span per request cost more than the line, and an extension an allocation.)
-    static REQUEST: RequestContext;
-}
-
-/// Leaves the admin key's rate-limit headers for the response of the request being served.
-pub fn note_rate_limit(headers: RateLimitHeaders) {
-    let _ = REQUEST.try_with(|context| context.rate_limit.set(Some(headers)));
-}
-
-/// Shows the id of the request being served (nothing outside a request): every line logged
-/// while serving one carries it as `request_id = %CurrentRequestId`, like the request's own
-/// line.
-pub struct CurrentRequestId;
-
-impl std::fmt::Display for CurrentRequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        REQUEST
-            .try_with(|context| f.write_str(context.id.as_str()))
-            .unwrap_or(Ok(()))
     }
 }
 

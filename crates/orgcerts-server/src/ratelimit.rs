@@ -3,17 +3,19 @@
 //!
 //! Each server instance keeps its own buckets: behind a load balancer over N instances, a key
 //! can reach up to N times the configured rate.
+//!
+//! The limiter only decides ([`Decision`]); the extractor that authenticates a request turns a
+//! refusal into the API's error.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::error::ApiError;
+use crate::request::RateLimitHeaders;
 
 type KeyedLimiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -24,12 +26,25 @@ pub struct AdminKeyLimiter {
     limit: u32,
 }
 
-/// What a response tells the client about its bucket.
-#[derive(Debug, Clone)]
-pub struct RateLimitHeaders {
-    limit: u32,
-    remaining: u32,
-    reset: Duration,
+/// What the limiter decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The request may go on; its response carries `headers`.
+    Allowed(RateLimitHeaders),
+    /// The bucket is empty: the client may retry after `retry_after`.
+    Limited {
+        retry_after: Duration,
+        headers: RateLimitHeaders,
+    },
+}
+
+impl Decision {
+    /// The headers the response carries, either way.
+    pub fn headers(&self) -> RateLimitHeaders {
+        match self {
+            Self::Allowed(headers) | Self::Limited { headers, .. } => *headers,
+        }
+    }
 }
 
 impl AdminKeyLimiter {
@@ -46,13 +61,13 @@ impl AdminKeyLimiter {
     }
 
     /// Takes one request from `key_id`'s bucket.
-    pub fn check(&self, key_id: &str) -> Result<RateLimitHeaders, ApiError> {
+    pub fn check(&self, key_id: &str) -> Decision {
         match self.limiter.check_key(&key_id.to_owned()) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 let used = self.limit.saturating_sub(remaining);
                 let reset = snapshot.quota().replenish_interval() * used;
-                Ok(RateLimitHeaders {
+                Decision::Allowed(RateLimitHeaders {
                     limit: self.limit,
                     remaining,
                     reset,
@@ -60,14 +75,14 @@ impl AdminKeyLimiter {
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(ApiError::RateLimited {
+                Decision::Limited {
                     retry_after: wait,
                     headers: RateLimitHeaders {
                         limit: self.limit,
                         remaining: 0,
                         reset: wait,
                     },
-                })
+                }
             }
         }
     }
@@ -78,60 +93,31 @@ impl AdminKeyLimiter {
     }
 }
 
-/// OpenAI's duration format for reset headers: `1s`, `6m0s`, `250ms`.
-fn openai_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    if secs < 60 {
-        format!("{secs}s")
-    } else {
-        format!("{}m{}s", secs / 60, secs % 60)
-    }
-}
-
-impl RateLimitHeaders {
-    /// Adds `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests` and
-    /// `x-ratelimit-reset-requests`.
-    pub fn apply(&self, headers: &mut HeaderMap) {
-        headers.insert("x-ratelimit-limit-requests", HeaderValue::from(self.limit));
-        headers.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from(self.remaining),
-        );
-        if let Ok(value) = HeaderValue::from_str(&openai_duration(self.reset)) {
-            headers.insert("x-ratelimit-reset-requests", value);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_read_like_openais() {
-        assert_eq!(openai_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(openai_duration(Duration::from_millis(1500)), "2s");
-        assert_eq!(openai_duration(Duration::from_mins(6)), "6m0s");
-    }
-
-    #[test]
     fn a_bucket_empties_then_refuses_with_a_wait() {
         let limiter = AdminKeyLimiter::new(60, 3).unwrap();
         for expected in [2, 1, 0] {
-            assert_eq!(limiter.check("key_a").unwrap().remaining, expected);
+            match limiter.check("key_a") {
+                Decision::Allowed(headers) => assert_eq!(headers.remaining, expected),
+                other @ Decision::Limited { .. } => panic!("expected Allowed, got {other:?}"),
+            }
         }
         match limiter.check("key_a") {
-            Err(ApiError::RateLimited { retry_after, .. }) => {
+            Decision::Limited {
+                retry_after,
+                headers,
+            } => {
                 assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1));
+                assert_eq!((headers.remaining, headers.reset), (0, retry_after));
             }
-            other => panic!("expected RateLimited, got {other:?}"),
+            other @ Decision::Allowed(_) => panic!("expected Limited, got {other:?}"),
         }
         // Buckets are per key.
-        assert!(limiter.check("key_b").is_ok());
+        assert!(matches!(limiter.check("key_b"), Decision::Allowed(_)));
         assert!(AdminKeyLimiter::new(0, 10).is_none());
     }
 }

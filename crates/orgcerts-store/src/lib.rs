@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use orgcerts_core::Store;
 
+mod keyset;
 mod postgres;
 mod sqlite;
 #[cfg(feature = "test-suite")]

@@ -1,17 +1,30 @@
+use serde::Serialize;
+
 use super::Query;
+use crate::Result;
 
 /// Bounds on an audit log entry's `effective_at` (Unix seconds), each one optional. They go out
 /// as `effective_at[gt]=…`, as the official SDKs send the spec's `effective_at` object.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct EffectiveAt {
     /// Only entries after this second.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gt: Option<u64>,
     /// Only entries at or after this second.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gte: Option<u64>,
     /// Only entries before this second.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lt: Option<u64>,
     /// Only entries at or before this second.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lte: Option<u64>,
+}
+
+impl EffectiveAt {
+    fn is_unbounded(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Parameters of `list-audit-logs`. Unset fields and empty lists do not filter; the list is
@@ -24,27 +37,37 @@ pub struct EffectiveAt {
 ///     .effective_at_gte(1_750_000_000)
 ///     .limit(100);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ListAuditLogsParams {
     /// Bounds on `effective_at`.
+    #[serde(skip_serializing_if = "EffectiveAt::is_unbounded")]
     pub effective_at: EffectiveAt,
     /// Only entries of these `type`s, e.g. `project.created` (`event_types[]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub event_types: Vec<String>,
     /// Only entries of these projects (`project_ids[]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub project_ids: Vec<String>,
     /// Only entries made by these actors: user, service account or API key ids (`actor_ids[]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actor_ids: Vec<String>,
     /// Only entries made by users with these emails (`actor_emails[]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actor_emails: Vec<String>,
     /// Only entries about these resources, e.g. a certificate id (`resource_ids[]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource_ids: Vec<String>,
     /// Only tenant-scoped entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_only: Option<bool>,
     /// Items per page, 1..=100.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Start after this id, towards older entries (the `last_id` of the previous page).
+    #[serde(skip)]
     pub after: Option<String>,
     /// Start before this id, towards newer entries (the `first_id` of the page after).
+    #[serde(skip)]
     pub before: Option<String>,
 }
 
@@ -173,43 +196,8 @@ impl ListAuditLogsParams {
         self
     }
 
-    pub(crate) fn to_query(&self) -> Query {
-        let mut query = Query::default();
-        let EffectiveAt { gt, gte, lt, lte } = self.effective_at;
-        for (key, bound) in [
-            ("effective_at[gt]", gt),
-            ("effective_at[gte]", gte),
-            ("effective_at[lt]", lt),
-            ("effective_at[lte]", lte),
-        ] {
-            if let Some(seconds) = bound {
-                query.push(key, seconds.to_string());
-            }
-        }
-        for (key, values) in [
-            ("event_types[]", &self.event_types),
-            ("project_ids[]", &self.project_ids),
-            ("actor_ids[]", &self.actor_ids),
-            ("actor_emails[]", &self.actor_emails),
-            ("resource_ids[]", &self.resource_ids),
-        ] {
-            for value in values {
-                query.push(key, value.clone());
-            }
-        }
-        if let Some(tenant_only) = self.tenant_only {
-            query.push("tenant_only", tenant_only.to_string());
-        }
-        if let Some(limit) = self.limit {
-            query.push("limit", limit.to_string());
-        }
-        if let Some(after) = &self.after {
-            query.push("after", after.clone());
-        }
-        if let Some(before) = &self.before {
-            query.push("before", before.clone());
-        }
-        query
+    pub(crate) fn to_query(&self) -> Result<Query> {
+        Query::new(self, self.after.clone(), self.before.clone())
     }
 }
 
@@ -219,7 +207,7 @@ mod tests {
 
     #[test]
     fn nothing_set_sends_nothing() {
-        assert!(ListAuditLogsParams::new().to_query().is_empty());
+        assert!(ListAuditLogsParams::new().to_query().unwrap().is_empty());
     }
 
     #[test]
@@ -236,12 +224,13 @@ mod tests {
             .limit(3)
             .after("audit_log-a")
             .before("audit_log-b")
-            .to_query();
+            .to_query()
+            .unwrap();
         assert_eq!(
             query.encode(),
             "effective_at[gt]=10&effective_at[lte]=20\
              &event_types[]=project.created&event_types[]=api_key.deleted\
-             &project_ids[]=proj_1&actor_ids[]=key_1&actor_emails[]=a%2Bb%40example.com\
+             &project_ids[]=proj_1&actor_ids[]=key_1&actor_emails[]=a%2Bb@example.com\
              &resource_ids[]=cert_1&tenant_only=false&limit=3&after=audit_log-a&before=audit_log-b"
         );
     }

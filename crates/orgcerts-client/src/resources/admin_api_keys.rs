@@ -25,7 +25,7 @@ impl<'c> AdminApiKeys<'c> {
         PageRequest::new(
             self.client,
             &["organization", "admin_api_keys"],
-            params.to_query(),
+            params.to_query()?,
         )
         .fetch()
         .await

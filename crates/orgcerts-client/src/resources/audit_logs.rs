@@ -22,7 +22,7 @@ impl<'c> AuditLogs<'c> {
         let request = PageRequest::new(
             self.client,
             &["organization", "audit_logs"],
-            params.to_query(),
+            params.to_query()?,
         );
         let request = if params.before.is_some() && params.after.is_none() {
             request.backward()

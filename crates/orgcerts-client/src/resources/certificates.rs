@@ -9,7 +9,7 @@ use reqwest::Method;
 
 use crate::client::require_id;
 use crate::page::PageRequest;
-use crate::params::Query;
+use crate::params::{Query, RetrieveCertificateParams};
 use crate::{CertificateInclude, Client, CursorPage, ListParams, Response, Result};
 
 /// The organization's certificates: `client.admin().organization().certificates()`.
@@ -39,7 +39,7 @@ impl<'c> Certificates<'c> {
         PageRequest::new(
             self.client,
             &["organization", "certificates"],
-            params.to_query(),
+            params.to_query()?,
         )
         .fetch()
         .await
@@ -69,10 +69,7 @@ impl<'c> Certificates<'c> {
         include: &[CertificateInclude],
     ) -> Result<Response<Certificate>> {
         let id = require_id("certificate_id", certificate_id)?;
-        let mut query = Query::default();
-        for field in include {
-            query.push("include[]", field.as_str());
-        }
+        let query = Query::new(&RetrieveCertificateParams { include }, None, None)?;
         self.client
             .call(
                 Method::GET,
@@ -187,7 +184,7 @@ impl<'c> ProjectCertificates<'c> {
         PageRequest::new(
             self.client,
             &["organization", "projects", project, "certificates"],
-            params.to_query(),
+            params.to_query()?,
         )
         .fetch()
         .await

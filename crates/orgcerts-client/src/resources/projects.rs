@@ -28,7 +28,7 @@ impl<'c> Projects<'c> {
         PageRequest::new(
             self.client,
             &["organization", "projects"],
-            params.to_query(),
+            params.to_query()?,
         )
         .fetch()
         .await

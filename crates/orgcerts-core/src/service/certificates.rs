@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{MAX_TOGGLE_IDS, Service, actor, check_name, parse_certificate_id, parse_project_id};
 use crate::anchor;
-use crate::cache::{CachedList, CertificatePage, ListEncoder, MAX_CACHED_LIST, page_of};
+use crate::cache::{CachedList, CertificatePage, ListEncoding, MAX_CACHED_LIST, page_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId};
 use crate::model::{CertificateRecord, NewCertificate, Principal, Scope, ScopedCertificate};
 use crate::page::{Order, PageRequest};
@@ -90,15 +90,15 @@ impl Service {
 
     /// `listOrganizationCertificates` and `listProjectCertificates`, for `principal`'s
     /// organization, trusting the cache as of the change token read when it was authenticated.
-    /// `encoder` encodes a list read into the cache (the server's JSON): pages served from it
-    /// are then its encodings. One scope must always be listed with the same encoder.
-    pub async fn list_certificates(
+    /// A list read into the cache is encoded as `E` (the server's JSON): pages served from it
+    /// are then its encodings. One scope is meant to be listed with one encoding; a caller
+    /// with another is served from the store.
+    pub async fn list_certificates<E: ListEncoding>(
         &self,
         principal: &Principal,
         scope: &Scope,
         page: &PageRequest,
-        encoder: Option<ListEncoder>,
-    ) -> Result<CertificatePage> {
+    ) -> Result<CertificatePage<E>> {
         let org = &principal.organization_id;
         let cached = match (self.cache.as_deref(), principal.change_token) {
             (Some(cache), Some(token)) => Some((cache, token)),
@@ -117,12 +117,12 @@ impl Service {
                 let list = if fetched.has_more {
                     None
                 } else {
-                    CachedList::new(fetched.items, encoder).map(Arc::new)
+                    CachedList::new::<E>(fetched.items).map(Arc::new)
                 };
                 cache.remember_list(org, scope, token, list.clone());
                 list
             };
-            if let Some(page) = list.and_then(|list| page_of(list, page, encoder)) {
+            if let Some(page) = list.and_then(|list| page_of::<E>(list, page)) {
                 return Ok(page);
             }
         }

@@ -29,7 +29,7 @@ pub const DEFAULT_MAX_CERTIFICATES_PER_ORG: u32 = 50;
 pub const MAX_KEY_LIFETIME_SECS: i64 = 31_536_000;
 
 /// The default size of the read cache, in certificates (about 250 bytes each when the server
-/// encodes them, [`crate::cache::ListEncoder`]).
+/// encodes them, [`crate::cache::ListEncoding`]).
 pub const DEFAULT_READ_CACHE_ITEMS: u64 = 2_000_000;
 
 /// Operator settings the rules depend on.

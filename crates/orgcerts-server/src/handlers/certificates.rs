@@ -8,7 +8,7 @@ use orgcerts_api::{
     ModifyCertificateRequest, OrganizationCertificate, OrganizationProjectCertificate,
     ToggleCertificatesRequest, ToggleCertificatesResponse, ToggleObject, UploadCertificateRequest,
 };
-use orgcerts_core::cache::{CertificatePage, ListEncoder, Strings};
+use orgcerts_core::cache::{CertificatePage, ListEncoding, Strings};
 use orgcerts_core::model::{Scope, ScopedCertificate};
 use orgcerts_core::{Service, echo};
 use serde::Serialize;
@@ -23,9 +23,9 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// A certificate page as its wire list (`ListCertificatesResponse`,
 /// `ListProjectCertificatesResponse`): records are converted and encoded; a page of a cached
-/// list is made of the encodings its encoder made when the list was read, the same bytes.
-fn certificate_list<W: Serialize>(
-    page: CertificatePage,
+/// list is made of the encodings made when the list was read, the same bytes.
+fn certificate_list<E: ListEncoding, W: Serialize>(
+    page: CertificatePage<E>,
     item: fn(ScopedCertificate) -> W,
     id: fn(&W) -> &str,
 ) -> Response {
@@ -40,7 +40,7 @@ fn certificate_list<W: Serialize>(
     }
 }
 
-/// Each item as `item` makes it, encoded as JSON: the [`ListEncoder`] of a scope's lists.
+/// Each item as `item` makes it, encoded as JSON.
 fn encode_each<W: Serialize>(
     items: &[ScopedCertificate],
     item: fn(ScopedCertificate) -> W,
@@ -52,9 +52,39 @@ fn encode_each<W: Serialize>(
     Strings::join(encoded)
 }
 
-const ORGANIZATION_ITEMS: ListEncoder =
-    |items| encode_each(items, convert::organization_certificate);
-const PROJECT_ITEMS: ListEncoder = |items| encode_each(items, convert::project_certificate);
+/// The organization's list as the cache keeps it: each item's `OrganizationCertificate` JSON.
+struct OrganizationItems(Strings);
+
+impl ListEncoding for OrganizationItems {
+    fn encode(items: &[ScopedCertificate]) -> Option<Self> {
+        encode_each(items, convert::organization_certificate).map(Self)
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn item(&self, i: usize) -> &str {
+        self.0.get(i)
+    }
+}
+
+/// A project's list as the cache keeps it: each item's `OrganizationProjectCertificate` JSON.
+struct ProjectItems(Strings);
+
+impl ListEncoding for ProjectItems {
+    fn encode(items: &[ScopedCertificate]) -> Option<Self> {
+        encode_each(items, convert::project_certificate).map(Self)
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn item(&self, i: usize) -> &str {
+        self.0.get(i)
+    }
+}
 
 /// `GET /organization/certificates`
 pub async fn list_organization_certificates(
@@ -65,12 +95,7 @@ pub async fn list_organization_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(
-            &principal,
-            &Scope::Organization,
-            &page,
-            Some(ORGANIZATION_ITEMS),
-        )
+        .list_certificates::<OrganizationItems>(&principal, &Scope::Organization, &page)
         .await?;
     Ok(certificate_list(
         page,
@@ -237,7 +262,7 @@ pub async fn list_project_certificates(
     let page = page_request(&query, true)?;
     let page = state
         .service
-        .list_certificates(&principal, &scope, &page, Some(PROJECT_ITEMS))
+        .list_certificates::<ProjectItems>(&principal, &scope, &page)
         .await?;
     Ok(certificate_list(page, convert::project_certificate, |c| {
         &c.id

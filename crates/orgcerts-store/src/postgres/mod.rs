@@ -20,10 +20,11 @@ use orgcerts_core::model::{
     Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
-use orgcerts_core::page::{Order, Page, PageRequest};
+use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
 use sqlx::{PgConnection, PgPool};
 
+use crate::keyset::{keyset, overfetch};
 use crate::{OpenError, OpenOptions};
 
 mod audit;
@@ -200,20 +201,6 @@ async fn keyset_position(
     .bind(org.as_str())
     .fetch_optional(conn)
     .await?)
-}
-
-/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
-/// after when there is no cursor (before every row in that order).
-fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
-    match order {
-        Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),
-        Order::Desc => ("<", "DESC", (i64::MAX, i64::MAX)),
-    }
-}
-
-/// `limit + 1`, to tell whether more rows follow.
-fn overfetch(page: &PageRequest) -> i64 {
-    i64::from(page.limit) + 1
 }
 
 #[async_trait]

@@ -18,10 +18,11 @@ use orgcerts_core::model::{
     Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
     ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
-use orgcerts_core::page::{Order, Page, PageRequest};
+use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Result, Store};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::keyset::{keyset, overfetch};
 use crate::{OpenError, OpenOptions};
 use changes::ChangeWatch;
 pub use changes::OTHER_PROCESS_DELAY;
@@ -200,20 +201,6 @@ fn keyset_position(
     })
     .optional()
     .sql()
-}
-
-/// Keyset bounds for a page: the comparison, the sort direction, and the position to start
-/// after when there is no cursor (before every row in that order).
-fn keyset(order: Order) -> (&'static str, &'static str, (i64, i64)) {
-    match order {
-        Order::Asc => (">", "ASC", (i64::MIN, i64::MIN)),
-        Order::Desc => ("<", "DESC", (i64::MAX, i64::MAX)),
-    }
-}
-
-/// `limit + 1`, to tell whether more rows follow.
-fn overfetch(page: &PageRequest) -> i64 {
-    i64::from(page.limit) + 1
 }
 
 #[async_trait]
@@ -457,6 +444,7 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use orgcerts_core::page::Order;
     use rusqlite::params;
 
     use super::certificates::{Slice, list_sql};
