@@ -23,7 +23,8 @@ use crate::App;
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// A client must send a request's complete headers within this time, and an idle
-    /// keep-alive connection is closed after it: slow clients cannot hold connections open.
+    /// keep-alive connection, or one that sends nothing at all, is closed after it: slow clients
+    /// cannot hold connections open.
     pub header_read_timeout: Duration,
     /// The largest request head (request line and headers), in bytes.
     pub max_header_bytes: usize,
@@ -113,6 +114,18 @@ pub async fn serve_connections(
         tokio::spawn(async move {
             let result = match acceptor {
                 None => {
+                    // hyper-util reads a connection's first bytes (to tell HTTP/1.1 from
+                    // HTTP/2) with no timeout of its own: a client that connects and sends
+                    // nothing would hold the connection for ever. `peek` leaves the bytes for
+                    // hyper (readiness alone may be reported spuriously).
+                    let mut first = [0u8; 1];
+                    if tokio::time::timeout(handshake_timeout, stream.peek(&mut first))
+                        .await
+                        .is_err()
+                    {
+                        tracing::debug!(%peer, "no request within the header timeout");
+                        return;
+                    }
                     let conn =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
