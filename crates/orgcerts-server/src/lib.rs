@@ -6,6 +6,8 @@
 mod convert;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handlers;
 mod json;
 pub mod listener;
