@@ -178,7 +178,9 @@ def details(compat: Path) -> str:
         out += ["", "stateful lifecycle transitions (2xx after 2xx):", ""]
         out += [f"- {count} x {t}" for t, count in summary["lifecycle"].items()]
         out += ["", "failures dropped by hooks.filter_failure after checking the server:", ""]
-        out += [f"- {count} x {reason}" for reason, count in summary["dropped_failures"].items()] or ["- none"]
+        out += [
+            f"- {d['count']} x {d['reason']} on {d['operation']}" for d in summary["dropped_failures"]
+        ] or ["- none"]
     return "\n".join(out) + "\n"
 
 

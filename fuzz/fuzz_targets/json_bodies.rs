@@ -1,9 +1,10 @@
-//! Every request body type of `orgcerts-api`, read the way the server's `JsonBody` extractor
-//! reads it: a blank body is `{}`, then `serde_path_to_error` over `serde_json`, then nothing
-//! but whitespace may follow. The first byte picks the type.
+//! Every request body type of `orgcerts-api`, read by the server's own reader
+//! (`orgcerts_server::fuzzing::read_json`, what the `JsonBody` extractor runs on a request's
+//! bytes). The first byte picks the type.
 //!
-//! Nothing may panic; a body that is accepted serializes back to JSON that reads as the same
-//! value; ids and names go through the domain's own checks.
+//! Nothing may panic; a refused body is a 400; an accepted body is a JSON object (or blank, read
+//! as `{}`) and serializes back to JSON that reads as the same value; ids and names go through
+//! the domain's own checks.
 
 #![no_main]
 
@@ -13,6 +14,7 @@ use orgcerts_api::{
     ToggleCertificatesRequest, UploadCertificateRequest,
 };
 use orgcerts_core::ids::{CertificateId, ProjectId};
+use orgcerts_server::fuzzing;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -56,23 +58,23 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// As `orgcerts_server::extract::JsonBody`.
+/// Through the server's reader, with what any answer must hold.
 fn read<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(bytes: &[u8]) -> Option<T> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
+    let value: T = match fuzzing::read_json(bytes) {
         Ok(value) => value,
         Err(err) => {
-            // What the server's error mapping reads: the path and the message.
-            let _ = (err.path().to_string(), err.inner().to_string());
+            assert_eq!(fuzzing::status_of(err), 400, "a refused body is a 400");
             return None;
         }
     };
-    de.end().ok()?;
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        let parsed: serde_json::Value =
+            serde_json::from_slice(bytes).expect("an accepted body is JSON");
+        assert!(
+            parsed.is_object(),
+            "an accepted body is an object: {parsed}"
+        );
+    }
     let json = serde_json::to_vec(&value).expect("an accepted body serializes");
     let again: T = serde_json::from_slice(&json).expect("and reads back");
     assert_eq!(again, value);

@@ -1,44 +1,42 @@
-//! Query strings: the raw bytes read as the server's `QueryParams` reads them
-//! (`form_urlencoded`, a parameter given twice refused, `name` and `name[]` both an array),
-//! then `orgcerts_core::page::PageRequest::parse` for lists with and without `order`; and
+//! Query strings: the raw bytes read by the server's own `QueryParams`
+//! (`orgcerts_server::fuzzing`), then the lists' `page_request` with and without `order`, the
+//! array and boolean parameters; and `orgcerts_core::page::PageRequest::parse` and
 //! `Page::from_overfetch` on the same bytes.
 //!
-//! `QueryParams` itself stays private to the server: it is those few lines around
-//! `form_urlencoded::parse`, repeated below, and linking the server (axum, hyper, tokio, rustls)
-//! into the fuzz build would triple its build time for no code of ours.
-//!
-//! Nothing may panic, and an accepted page request must respect the contract's bounds.
+//! Nothing may panic, every refusal is a 400, and an accepted page request respects the
+//! contract's bounds and echoes the query's own values.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use orgcerts_core::page::{DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest};
+use orgcerts_server::fuzzing::{self, QueryParams};
 
 fuzz_target!(|data: &[u8]| {
-    let params: Vec<(String, String)> = form_urlencoded::parse(data)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let single = |name: &str| {
-        let mut values = params
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
-        let first = values.next();
-        values.next().is_none().then_some(first)
-    };
-    let bracketed = |name: &str| {
-        let with = format!("{name}[]");
-        params
-            .iter()
-            .filter(|(k, _)| *k == name || *k == with)
-            .count()
-    };
-    let _ = bracketed("include");
-    if let (Some(limit), Some(after), Some(order)) =
-        (single("limit"), single("after"), single("order"))
-    {
-        check(limit, after, order, Order::Desc);
-        check(limit, after, None, Order::Asc);
+    let params = QueryParams::parse(data);
+    let _ = params.array("include").count();
+    if let Err(err) = params.boolean("include_archived") {
+        assert_eq!(fuzzing::status_of(err), 400);
+    }
+    for with_order in [true, false] {
+        match fuzzing::page_request(&params, with_order) {
+            Ok(page) => {
+                let single = |name: &'static str| params.single(name).expect("given once");
+                assert!((1..=MAX_LIMIT).contains(&page.limit));
+                if single("limit").is_none() {
+                    assert_eq!(page.limit, DEFAULT_LIMIT);
+                }
+                assert_eq!(page.after.as_deref(), single("after"));
+                let default = if with_order { Order::Desc } else { Order::Asc };
+                // Without `order`, the list ignores the parameter, even given twice.
+                let order = if with_order { single("order") } else { None };
+                match order {
+                    None => assert_eq!(page.order, default),
+                    Some(o) => assert!(matches!(o, "asc" | "desc")),
+                }
+            }
+            Err(err) => assert_eq!(fuzzing::status_of(err), 400),
+        }
     }
 
     // The same bytes as three raw values, split at NUL bytes.

@@ -33,8 +33,10 @@ A created key's `value` is masked (`after_call`, before any check, report or out
 response) once it has the contract's form, which the mask keeps: nothing the run writes holds a
 usable key.
 
-Two kinds of failure are dropped (`filter_failure`), each only after asking the server that the
-answer was right; README.md here lists them with their reasons.
+Two kinds of failure are dropped (`filter_failure`), each only when the server's own state shows
+that the answer was right; README.md here lists them with their reasons. What that takes is
+recorded as the run goes (`before_call`, `after_call`): the ids each creation answered with, and
+which requests were sent for a project that was already archived.
 """
 
 import datetime
@@ -135,18 +137,52 @@ def map_case(context, case):
     return case
 
 
+# The operations the contract refuses for an archived project (400, param `project_id`):
+# modification, and activation of certificates for it. Nothing else.
+ARCHIVED_REFUSALS = {
+    ("POST", "/organization/projects/{project_id}"),
+    ("POST", "/organization/projects/{project_id}/certificates/activate"),
+}
+# Creations, and the path of the GET that finds what each created.
+CREATIONS = {
+    UPLOAD: "/organization/certificates/{}",
+    ("POST", PROJECT_LIST): "/organization/projects/{}",
+    KEY_CREATE: KEY_LIST + "/{}",
+}
+# Ids the run's creations answered with (to the GET path that finds each), and the ids of the
+# cases that were sent for a project already archived at the time (archiving cannot be undone,
+# so the project was archived when the request arrived too).
+created_ids: dict[str, str] = {}
+sent_for_archived_project: set[str] = set()
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """Aims a deletion of the run's own admin key at a key created for it (see the docstring)."""
+    """Aims a deletion of the run's own admin key at a key created for it (see the docstring);
+    notes a modification or activation sent for a project that is archived already."""
     operation = (case.operation.method.upper(), case.operation.path)
     if operation == KEY_DELETE and (case.path_parameters or {}).get("key_id") == os.environ["ORGCERTS_ADMIN_KEY_ID"]:
         case.path_parameters = {**case.path_parameters, "key_id": _new_admin_key()}
+    project_id = (case.path_parameters or {}).get("project_id")
+    if operation in ARCHIVED_REFUSALS and isinstance(project_id, str):
+        status, project = _lookup(f"/organization/projects/{_quote(project_id)}")
+        if status == 200 and project.get("status") == "archived":
+            sent_for_archived_project.add(case.id)
 
 
 @schemathesis.hook
 def after_call(context, case, response):
-    """Masks a created key's value in place (same length, same form); see the docstring."""
-    if (case.operation.method.upper(), case.operation.path) == KEY_CREATE and response.status_code == 200:
+    """Masks a created key's value in place (same length, same form); see the docstring.
+    Records the id each successful creation answered with."""
+    operation = (case.operation.method.upper(), case.operation.path)
+    if operation in CREATIONS and response.status_code == 200:
+        try:
+            created = response.json().get("id")
+        except (ValueError, AttributeError):
+            created = None
+        if isinstance(created, str):
+            created_ids[created] = CREATIONS[operation].format(_quote(created))
+    if operation == KEY_CREATE and response.status_code == 200:
         masked = KEY_VALUE.sub(MASKED_VALUE, response.content)
         if masked != response.content:
             response.content = masked
@@ -177,12 +213,47 @@ def _new_admin_key() -> str:
 
 
 def _server_get(path: str):
+    """The body of a 200 to a GET as the run's organization; None for any other answer (for
+    choosing data only: the failure filters use `_lookup`, which tells the answers apart)."""
+    status, body = _lookup(path)
+    return body if status == 200 else None
+
+
+def _lookup(path: str) -> tuple[int, dict]:
+    """A GET as the run's organization: its status and JSON body (empty when not JSON)."""
     response = requests.get(
         os.environ["ORGCERTS_BASE_URL"] + path,
         headers={"Authorization": f"Bearer {os.environ['ORGCERTS_ADMIN_KEY']}"},
         timeout=10,
     )
-    return response.json() if response.ok else None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return response.status_code, body if isinstance(body, dict) else {}
+
+
+def _exists(path: str) -> bool:
+    return _lookup(path)[0] == 200
+
+
+def _absent_certificate(certificate_id) -> bool:
+    """Whether the server answers a GET of this certificate with the contract's 404 for an
+    unknown id; a 200, a 429, a 5xx or another envelope is not \"absent\"."""
+    if not isinstance(certificate_id, str):
+        return False
+    if certificate_id == "":
+        # No certificate has an empty id (and `GET /organization/certificates/` is another route).
+        return True
+    status, body = _lookup(f"/organization/certificates/{_quote(certificate_id)}")
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return (
+        status == 404
+        and error.get("type") == "invalid_request_error"
+        and error.get("param") == "certificate_id"
+        and error.get("code") is None
+        and isinstance(error.get("message"), str)
+    )
 
 
 def _error(response) -> dict:
@@ -200,29 +271,49 @@ def _quote(value: str) -> str:
 def filter_failure(context, failure, case, response):
     """Keeps every failure but these two, each checked against the server's own state:
 
-    1. positive_data_acceptance, a 400 with param `project_id` from an operation on a project that
-       is archived right now: archived projects cannot be modified or get activations (the spec's
-       archive-project summary, docs/contract.md "Activation"), which no request schema can express.
-    2. ensure_resource_availability, a 404 with param `certificate_ids` where one of the ids in the
-       request body indeed names no certificate: the check blames any 404 after a creation on the
-       created resource, but this 404 is about ids schemathesis generated for the body.
+    1. positive_data_acceptance, the contract's 400 with param `project_id` from a modification of
+       a project or an activation for it (the only two operations the contract refuses for an
+       archived project: the spec's archive-project summary, docs/contract.md "Activation"), sent when
+       the project was archived already (`before_call` looked), which no request schema can
+       express.
+    2. ensure_resource_availability, the contract's 404 with param `certificate_ids`, when every
+       object of the run's creations that the request names still resolves (so the created
+       resource is not the missing one) and another of the body's `certificate_ids` is really
+       unknown (a GET of it answers the contract's 404): the check blames any 404 after a
+       creation on the created resource, but this 404 is about an id schemathesis generated.
     """
     name = type(failure).__name__
     error = _error(response)
-    if name == "RejectedPositiveData" and response.status_code == 400 and error.get("param") == "project_id":
-        project_id = (case.path_parameters or {}).get("project_id")
-        project = _server_get(f"/organization/projects/{_quote(project_id)}") if project_id else None
-        if project and project.get("status") == "archived":
-            return _dropped("archived project", case)
-    if name == "EnsureResourceAvailability" and response.status_code == 404 and error.get("param") == "certificate_ids":
+    operation = (case.operation.method.upper(), case.operation.path)
+    enveloped = error.get("type") == "invalid_request_error" and error.get("code") is None
+    if (
+        name == "RejectedPositiveData"
+        and operation in ARCHIVED_REFUSALS
+        and response.status_code == 400
+        and enveloped
+        and error.get("param") == "project_id"
+        and case.id in sent_for_archived_project
+    ):
+        return _dropped("archived project", case)
+    if name == "EnsureResourceAvailability" and response.status_code == 404 and enveloped and error.get("param") == "certificate_ids":
         ids = case.body.get("certificate_ids") if isinstance(case.body, dict) else None
-        if isinstance(ids, list) and any(_server_get(f"/organization/certificates/{_quote(i)}") is None for i in ids):
+        named = [str(v) for v in (case.path_parameters or {}).values()]
+        if isinstance(ids, list):
+            named += [i for i in ids if isinstance(i, str)]
+        created = [i for i in named if i in created_ids]
+        others = [i for i in ids or [] if isinstance(i, str) and i not in created_ids]
+        if (
+            created
+            and all(_exists(created_ids[i]) for i in created)
+            and any(_absent_certificate(i) for i in others)
+        ):
             return _dropped("404 for generated certificate_ids", case)
     return True
 
 
 def _dropped(reason: str, case) -> bool:
-    """Counts a dropped failure in ORGCERTS_FILTER_LOG, for run.py's summary; returns False."""
+    """Counts a dropped failure in ORGCERTS_FILTER_LOG, for run.py's summary (by reason and
+    operation); returns False."""
     path = os.environ.get("ORGCERTS_FILTER_LOG")
     if path:
         with open(path, "a") as log:

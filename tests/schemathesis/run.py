@@ -222,8 +222,10 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
                     ):
                         longest[name] = max(longest[name], length)
                         break
+    # One line per dropped failure: its reason and the operation it came from.
     dropped = collections.Counter(
-        line.split("\t")[0] for line in (filter_log.read_text().splitlines() if filter_log.exists() else [])
+        tuple(line.split("\t", 1)) if "\t" in line else (line, "?")
+        for line in (filter_log.read_text().splitlines() if filter_log.exists() else [])
     )
     names = sorted({name for name, _ in checks})
     return {
@@ -236,7 +238,10 @@ def summarize(ndjson: Path, filter_log: Path) -> dict:
             for a, b in zip(lifecycle, lifecycle[1:])
         },
         "longest_lifecycle_walks": longest,
-        "dropped_failures": dict(dropped),
+        "dropped_failures": [
+            {"reason": reason, "operation": operation, "count": count}
+            for (reason, operation), count in sorted(dropped.items())
+        ],
     }
 
 
@@ -254,8 +259,11 @@ def report(summary: dict) -> bool:
             f"  longest walk through the {name} lifecycle in order:"
             f" {summary['longest_lifecycle_walks'][name]} of {len(lifecycle)} steps"
         )
-    for reason, count in summary["dropped_failures"].items():
-        print(f"dropped by hooks.filter_failure after checking the server: {count} x {reason}")
+    for drop in summary["dropped_failures"]:
+        print(
+            f"dropped by hooks.filter_failure after checking the server: {drop['count']} x {drop['reason']}"
+            f" on {drop['operation']}"
+        )
     missing = [t for t, count in summary["lifecycle"].items() if count == 0]
     if missing:
         print("the stateful phase never chained: " + "; ".join(missing))

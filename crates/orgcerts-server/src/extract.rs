@@ -26,24 +26,29 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             .await
             .map_err(|_| ApiError::RequestTimeout { after: deadline })?
             .map_err(|rejection| body_rejection(&rejection, state))?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        // serde also reads a struct from a JSON array, by field order; the API takes objects.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::InvalidBody {
-                message: "Invalid request body: the body must be a JSON object, not an array."
-                    .to_owned(),
-                param: None,
-            });
-        }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|err| json_error(&err))?;
-        de.end().map_err(|_| unparseable_json())?;
-        Ok(JsonBody(value))
+        read_json(&bytes).map(JsonBody)
     }
+}
+
+/// A request body's bytes read as [`JsonBody`] reads them.
+pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    // serde also reads a struct from a JSON array, by field order; the API takes objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::InvalidBody {
+            message: "Invalid request body: the body must be a JSON object, not an array."
+                .to_owned(),
+            param: None,
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| json_error(&err))?;
+    de.end().map_err(|_| unparseable_json())?;
+    Ok(value)
 }
 
 fn body_rejection(rejection: &BytesRejection, state: &AppState) -> ApiError {
@@ -124,16 +129,20 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let raw = parts.uri.query().unwrap_or("");
-        Ok(Self(
-            form_urlencoded::parse(raw.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        ))
+        Ok(Self::parse(parts.uri.query().unwrap_or("").as_bytes()))
     }
 }
 
 impl QueryParams {
+    /// A raw query string (without the `?`), as the extractor reads it.
+    pub fn parse(raw: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(raw)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
     /// A parameter that may appear at most once.
     pub fn single(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
         let mut values = self

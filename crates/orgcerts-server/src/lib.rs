@@ -8,6 +8,8 @@ mod convert;
 mod error;
 mod extract;
 mod fdlimit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handlers;
 mod json;
 pub mod listener;

@@ -25,7 +25,8 @@ use crate::App;
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// A client must send a request's complete headers within this time, and an idle
-    /// keep-alive connection is closed after it: slow clients cannot hold connections open.
+    /// keep-alive connection, or one that sends nothing at all, is closed after it: slow clients
+    /// cannot hold connections open.
     pub header_read_timeout: Duration,
     /// The largest request head (request line and headers), in bytes.
     pub max_header_bytes: usize,

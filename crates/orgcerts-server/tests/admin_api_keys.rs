@@ -232,18 +232,22 @@ async fn list_pages_and_validates() {
 async fn other_organizations_keys_answer_404() {
     let server = TestServer::start().await;
     let (_, other_key) = server.second_org().await;
-    let other_id = server
-        .call_as(
-            &other_key,
-            Method::GET,
-            "/organization/admin_api_keys",
-            None,
-        )
-        .await
-        .ok()["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_keys = TestServer::ids(
+        server
+            .call_as(
+                &other_key,
+                Method::GET,
+                "/organization/admin_api_keys",
+                None,
+            )
+            .await
+            .ok(),
+    );
+    let own_keys = TestServer::ids(server.get("/organization/admin_api_keys").await.ok());
+    assert_eq!(other_keys.len(), 1, "only its own key: {other_keys:?}");
+    assert_eq!(own_keys.len(), 1, "only its own key: {own_keys:?}");
+    assert_ne!(other_keys, own_keys);
+    let other_id = other_keys[0].clone();
     for method in [Method::GET, Method::DELETE] {
         server
             .call(

@@ -171,6 +171,21 @@ fn assert_client_error(reply: &common::Reply, what: &str) {
 async fn bad_credentials_on_every_route() {
     let (server, cert, project, key, before) = setup().await;
     let other_key = server.second_org().await.1;
+    let other_keys = server
+        .call_as(
+            &other_key,
+            Method::GET,
+            "/organization/admin_api_keys",
+            None,
+        )
+        .await;
+    let mut other = OtherOrganization {
+        certificates: Vec::new(),
+        projects: Vec::new(),
+        keys: TestServer::ids(other_keys.ok()),
+    };
+    assert_eq!(other.keys.len(), 1, "{}", other_keys.body);
+    assert_ne!(other.keys[0], key);
     let wrong = format!("sk-admin-{}", "W".repeat(48));
     let credentials = [
         (Some("bearer".to_owned()), None),
@@ -199,20 +214,66 @@ async fn bad_credentials_on_every_route() {
             let reply = server.send(req).await;
             reply.assert_error(401, None, *code);
         }
-        // Another organization's key: its ids are unknown there (404), lists are empty.
+        // Another organization's key: this organization's ids are unknown there (404); its
+        // lists hold only its own objects; creations create its own.
         let reply = server
             .call_as(&other_key, method.clone(), &path, body.clone())
             .await;
-        if !reply.status.is_success() {
-            assert_eq!(
-                reply.status.as_u16(),
-                404,
-                "{method} {path}: {}",
-                reply.body
-            );
-        }
+        other.check(&method, &path, &reply, &[&cert, &project, &key]);
     }
     assert_eq!(snapshot(&server, &project).await, before);
+}
+
+/// What another organization has, to check what its key sees on each route.
+struct OtherOrganization {
+    certificates: Vec<String>,
+    projects: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl OtherOrganization {
+    #[track_caller]
+    fn check(&mut self, method: &Method, path: &str, reply: &common::Reply, foreign: &[&str]) {
+        let what = format!("{method} {path} as another organization");
+        let listed = |reply: &common::Reply| TestServer::ids(reply.ok());
+        match (method.as_str(), path) {
+            ("GET", "/organization/certificates") => {
+                assert_eq!(listed(reply), self.certificates, "{what}");
+            }
+            ("GET", "/organization/projects") => {
+                assert_eq!(listed(reply), self.projects, "{what}");
+            }
+            ("GET", "/organization/admin_api_keys") => {
+                assert_eq!(listed(reply), self.keys, "{what}");
+            }
+            ("GET", "/organization/audit_logs") => {
+                let text = reply.ok().to_string();
+                for id in foreign {
+                    assert!(!text.contains(id), "{what} shows {id}: {text}");
+                }
+            }
+            ("POST", "/organization/certificates") => {
+                self.certificates.insert(0, created(reply, &what));
+            }
+            ("POST", "/organization/projects") => self.projects.push(created(reply, &what)),
+            ("POST", "/organization/admin_api_keys") => self.keys.push(created(reply, &what)),
+            _ => {
+                assert_eq!(reply.status.as_u16(), 404, "{what}: {}", reply.body);
+                assert_eq!(
+                    reply.body["error"]["type"], "invalid_request_error",
+                    "{what}: {}",
+                    reply.body
+                );
+            }
+        }
+    }
+}
+
+#[track_caller]
+fn created(reply: &common::Reply, what: &str) -> String {
+    let id = reply.ok()["id"].as_str().expect("id").to_owned();
+    assert!(!id.is_empty(), "{what}");
+    id
 }
 
 #[tokio::test]

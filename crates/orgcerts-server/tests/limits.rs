@@ -73,11 +73,29 @@ async fn rate_limiting_can_be_turned_off() {
     }
 }
 
-/// Reads until the server closes the connection; returns what it sent.
-async fn read_to_close(stream: &mut TcpStream) -> String {
+/// How long past its timeout the server may take to close a connection in these tests.
+const CLOSE_MARGIN: Duration = Duration::from_secs(4);
+
+/// Reads until the server closes the connection (a reset counts as closed); returns what it
+/// sent. Fails the test when the connection is still open after `within`.
+async fn read_to_close(stream: &mut TcpStream, within: Duration, what: &str) -> String {
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut out)).await;
-    String::from_utf8_lossy(&out).into_owned()
+    let mut buf = [0u8; 4096];
+    let outcome = tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert!(
+        outcome.is_ok(),
+        "{what}: the server kept the connection open for {within:?}; it sent {text:?}"
+    );
+    text
 }
 
 fn short_limits() -> ConnectionLimits {
@@ -89,20 +107,36 @@ fn short_limits() -> ConnectionLimits {
 
 #[tokio::test]
 async fn slow_headers_and_idle_connections_are_closed() {
-    let server = TestServer::start_with(options(HttpSettings::default(), short_limits())).await;
+    let limits = short_limits();
+    let within = limits.header_read_timeout + CLOSE_MARGIN;
+    let server = TestServer::start_with(options(HttpSettings::default(), limits)).await;
     // A client that never finishes its headers.
     let mut slow = TcpStream::connect(server.addr()).await.unwrap();
     slow.write_all(b"GET /v1/organization/certificates HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
-    let answer = read_to_close(&mut slow).await;
+    let answer = read_to_close(&mut slow, within, "unfinished headers").await;
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
         "{answer:?}"
     );
     // A client that connects and says nothing.
     let mut idle = TcpStream::connect(server.addr()).await.unwrap();
-    assert_eq!(read_to_close(&mut idle).await, "");
+    assert_eq!(read_to_close(&mut idle, within, "silent client").await, "");
+    // A keep-alive connection left idle after a complete exchange.
+    let mut kept = TcpStream::connect(server.addr()).await.unwrap();
+    let request = format!(
+        "GET /v1/organization/certificates HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.key
+    );
+    kept.write_all(request.as_bytes()).await.unwrap();
+    let answer = read_to_close(&mut kept, within, "idle keep-alive").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert_eq!(
+        answer.matches("HTTP/1.1 ").count(),
+        1,
+        "one answer only: {answer:?}"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +155,12 @@ async fn a_body_sent_too_slowly_gets_a_408_envelope() {
         server.key
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    let answer = read_to_close(&mut stream).await;
+    let answer = read_to_close(
+        &mut stream,
+        Duration::from_secs(1) + CLOSE_MARGIN,
+        "slow body",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     assert!(
         answer.contains("\"type\":\"invalid_request_error\""),

@@ -51,8 +51,15 @@ pub fn server() -> impl TestServer {
     let (addr, key) = ready_rx.recv().unwrap();
     Running::new(format!("http://{addr}/v1"), key, move || {
         let _ = stop.send(());
-        let _ = thread.join();
+        let joined = thread.join();
         drop(database);
+        // A panic of the server thread (its start, its run or its shutdown) fails the test,
+        // unless the test is already failing.
+        if let Err(panic) = joined
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(panic);
+        }
     })
 }
 

@@ -11,7 +11,8 @@ use crate::error::ApiError;
 use crate::extract::QueryParams;
 
 /// `limit`, `after` and (where the list has one) `order`, validated by the domain's rules.
-fn page_request(query: &QueryParams, with_order: bool) -> Result<PageRequest, ApiError> {
+#[doc(hidden)]
+pub fn page_request(query: &QueryParams, with_order: bool) -> Result<PageRequest, ApiError> {
     let order = if with_order {
         query.single("order")?
     } else {
