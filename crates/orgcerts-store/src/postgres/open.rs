@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "organization_change_count",
         include_str!("../../migrations/postgres/0003_organization_change_count.sql"),
     ),
+    (
+        4,
+        "service_accounts",
+        include_str!("../../migrations/postgres/0004_service_accounts.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -33,6 +33,7 @@ mod keys;
 mod open;
 mod projects;
 mod readers;
+mod service_accounts;
 mod writer;
 
 /// The SQLite implementation of [`Store`].

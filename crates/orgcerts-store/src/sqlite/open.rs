@@ -19,6 +19,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/sqlite/0002_admin_keys_and_audit_logs.sql"
     )),
+    M::up(include_str!(
+        "../../migrations/sqlite/0003_service_accounts.sql"
+    )),
 ];
 
 /// Other processes (the `orgcerts admin-key` command) write to the same file while the server
