@@ -13,11 +13,12 @@ use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
 /// The spec extracts the server implements, copied verbatim from the steering repository.
-const EXTRACTS: [&str; 4] = [
+const EXTRACTS: [&str; 5] = [
     "openai-certificates.openapi.yaml",
     "openai-projects.openapi.yaml",
     "openai-admin-api-keys.openapi.yaml",
     "openai-audit-logs.openapi.yaml",
+    "openai-project-service-accounts.openapi.yaml",
 ];
 
 /// contract.md, "Activation": the one extra field allowed, for older async-openai releases.

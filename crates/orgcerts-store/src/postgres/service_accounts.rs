@@ -256,7 +256,12 @@ async fn delete_key(
     id: &ProjectApiKeyId,
     actor: &Actor,
 ) -> Attempt<()> {
-    let project = locked_project(conn, org, project_id, false).await?;
+    // An unknown project holds no key: the key's 404, as for reads.
+    let project = projects::select_shared(conn, org, project_id)
+        .await?
+        .ok_or_else(|| Error::ProjectApiKeyNotFound {
+            id: echo(id.as_str()),
+        })?;
     keys::delete(conn, org, &project, id, actor).await
 }
 

@@ -354,7 +354,12 @@ impl ServiceAccountStore for SqliteStore {
         let (org, project_id, id, actor) =
             (org.clone(), project.clone(), id.clone(), actor.clone());
         self.write(move |tx| {
-            let found = self::project(tx, &org, &project_id)?;
+            // An unknown project holds no key: the key's 404, as for reads.
+            let found = projects::get(tx, &org, &project_id)?.ok_or_else(|| {
+                Error::ProjectApiKeyNotFound {
+                    id: echo(id.as_str()),
+                }
+            })?;
             keys::delete(tx, &found, &org, &id, &actor)
         })
         .await
