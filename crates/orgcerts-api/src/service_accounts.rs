@@ -1,7 +1,7 @@
 //! Wire types of `spec/openai-project-service-accounts.openapi.yaml`: a project's service
 //! accounts and its API keys.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ListResponse;
 use crate::certificates::object_tag;
@@ -100,21 +100,45 @@ pub struct ProjectServiceAccountDeleteResponse {
     pub deleted: bool,
 }
 
+/// An optional field the spec does not make nullable: it may be left out, but `null` is a value
+/// of the wrong type (a 400), not the same as leaving it out.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 /// The `UpdateProjectServiceAccountBody` schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateProjectServiceAccountBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub role: Option<UpdateProjectServiceAccountRole>,
 }
 
 /// The `CreateProjectServiceAccountApiKeyBody` schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateProjectServiceAccountApiKeyBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scopes: Option<Vec<String>>,
 }
 

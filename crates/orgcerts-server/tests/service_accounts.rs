@@ -303,6 +303,12 @@ async fn bad_input_is_refused_and_changes_nothing() {
             "create_service_account_only",
         ),
         (account_path.clone(), json!({"role": "none"}), "role"),
+        (account_path.clone(), json!({"name": null}), "name"),
+        (
+            format!("{account_path}/api_keys"),
+            json!({"name": null}),
+            "name",
+        ),
         (account_path.clone(), json!({"name": "  "}), "name"),
         (
             format!("{account_path}/api_keys"),
