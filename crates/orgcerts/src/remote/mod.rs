@@ -5,6 +5,7 @@ mod error;
 mod output;
 mod projects;
 mod render;
+mod service_accounts;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -243,6 +244,12 @@ pub enum ProjectsCommand {
         /// The project id (proj_…)
         id: String,
     },
+    /// A project's service accounts: list, create, get, rename, delete
+    #[command(subcommand)]
+    ServiceAccounts(service_accounts::ServiceAccountsCommand),
+    /// A project's API keys: list, get, delete
+    #[command(subcommand)]
+    ApiKeys(service_accounts::ApiKeysCommand),
 }
 
 /// Runs `orgcerts certs …`.

@@ -51,5 +51,11 @@ pub(super) async fn run(
         ProjectsCommand::Archive { id } => {
             show(json, &projects.archive(&id).await?, render::project)
         }
+        ProjectsCommand::ServiceAccounts(command) => {
+            super::service_accounts::run_service_accounts(client, command, json).await
+        }
+        ProjectsCommand::ApiKeys(command) => {
+            super::service_accounts::run_api_keys(client, command, json).await
+        }
     }
 }

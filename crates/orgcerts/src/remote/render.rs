@@ -119,7 +119,7 @@ pub fn date_time(secs: u64) -> String {
     )
 }
 
-fn table(header: &[&str], color: bool) -> Table {
+pub(super) fn table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
@@ -135,7 +135,7 @@ fn table(header: &[&str], color: bool) -> Table {
     table
 }
 
-fn finish(table: &Table) -> String {
+pub(super) fn finish(table: &Table) -> String {
     table
         .lines()
         .map(|line| line.trim_end().to_owned())
