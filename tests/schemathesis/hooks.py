@@ -15,7 +15,9 @@ Random strings are not certificates, and random ids name nothing, so:
   The admin key list pages in the same way (ascending from the run's own key, the oldest;
   descending from the newest). The audit log lists newest first: `after` becomes the newest
   entry, `before` the oldest (run.py finds it after seeding), so that neither page is empty
-  (with both, the page is everything between them).
+  (with both, the page is everything between them). A project's service account and API key
+  lists are reached through links from a project created during the run, whose objects no seeded
+  id names: their `after` is left out.
 
 Nothing here touches names, ids in paths or `certificate_ids`: unknown ids are a 404, which every
 check accepts, and the ids of objects created during the run are found by schemathesis itself.
@@ -29,7 +31,7 @@ every later request would be a 401. A deletion aimed at it is aimed at a key cre
 instead. The second organization's key cannot be deleted by the first one (a 404), and no request
 is sent as the second organization but object_level_authorization's replays of reads.
 
-A created key's `value` is masked (`after_call`, before any check, report or output sees the
+A created key's `value`, admin or service account key, is masked (`after_call`, before any check, report or output sees the
 response) once it has the contract's form, which the mask keeps: nothing the run writes holds a
 usable key.
 
@@ -94,6 +96,16 @@ KEY_LIST = "/organization/admin_api_keys"
 KEY_CREATE = ("POST", KEY_LIST)
 KEY_DELETE = ("DELETE", "/organization/admin_api_keys/{key_id}")
 AUDIT_LOGS = "/organization/audit_logs"
+PROJECT_SCOPED_LISTS = {
+    "/organization/projects/{project_id}/service_accounts",
+    "/organization/projects/{project_id}/api_keys",
+}
+SERVICE_ACCOUNT_KEY_CREATES = {
+    ("POST", "/organization/projects/{project_id}/service_accounts"),
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys"),
+}
+SERVICE_ACCOUNT_KEY_VALUE = re.compile(rb'"value":"sk-svcacct-[A-Za-z0-9]{64}"')
+MASKED_SERVICE_ACCOUNT_VALUE = b'"value":"sk-svcacct-' + b"0" * 64 + b'"'
 # The contract's form of an admin key, in a response body, and its same-length mask.
 KEY_VALUE = re.compile(rb'"value":"sk-admin-[A-Za-z0-9]{48}"')
 MASKED_VALUE = b'"value":"sk-admin-' + b"0" * 48 + b'"'
@@ -124,6 +136,10 @@ def map_case(context, case):
             else:  # ascending, the default: the run's own key is the oldest, and never deleted
                 after = os.environ["ORGCERTS_ADMIN_KEY_ID"]
             case.query = {**case.query, "after": after}
+    if case.operation.method.upper() == "GET" and case.operation.path in PROJECT_SCOPED_LISTS and isinstance(case.query, dict):
+        # A project's own lists: the project comes from a link, and no seeded id is of it, so an
+        # `after` (which must name an object of that project) is left out.
+        case.query = {k: v for k, v in case.query.items() if k != "after"}
     if case.operation.method.upper() == "GET" and case.operation.path == AUDIT_LOGS and isinstance(case.query, dict):
         query = dict(case.query)
         if isinstance(query.get("after"), str):  # newest first: older entries follow the newest
@@ -146,7 +162,13 @@ def before_call(context, case, kwargs):
 @schemathesis.hook
 def after_call(context, case, response):
     """Masks a created key's value in place (same length, same form); see the docstring."""
-    if (case.operation.method.upper(), case.operation.path) == KEY_CREATE and response.status_code == 200:
+    operation = (case.operation.method.upper(), case.operation.path)
+    if operation in SERVICE_ACCOUNT_KEY_CREATES and response.status_code == 200:
+        masked = SERVICE_ACCOUNT_KEY_VALUE.sub(MASKED_SERVICE_ACCOUNT_VALUE, response.content)
+        if masked != response.content:
+            response.content = masked
+            response.clear_cache()
+    if operation == KEY_CREATE and response.status_code == 200:
         masked = KEY_VALUE.sub(MASKED_VALUE, response.content)
         if masked != response.content:
             response.content = masked
