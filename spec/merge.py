@@ -25,6 +25,7 @@ EXTRACTS = [
     "openai-projects.openapi.yaml",
     "openai-admin-api-keys.openapi.yaml",
     "openai-audit-logs.openapi.yaml",
+    "openai-project-service-accounts.openapi.yaml",
 ]
 DEFAULT_OUT = HERE / "generated" / "orgcerts.openapi.yaml"
 

@@ -15,7 +15,9 @@ Random strings are not certificates, and random ids name nothing, so:
   The admin key list pages in the same way (ascending from the run's own key, the oldest;
   descending from the newest). The audit log lists newest first: `after` becomes the newest
   entry, `before` the oldest (run.py finds it after seeding), so that neither page is empty
-  (with both, the page is everything between them).
+  (with both, the page is everything between them). A project's service account and API key
+  lists are reached through links from a project created during the run, whose objects no seeded
+  id names: their `after` is left out.
 
 Nothing here touches names, ids in paths or `certificate_ids`: unknown ids are a 404, which every
 check accepts, and the ids of objects created during the run are found by schemathesis itself.
@@ -29,7 +31,7 @@ every later request would be a 401. A deletion aimed at it is aimed at a key cre
 instead. The second organization's key cannot be deleted by the first one (a 404), and no request
 is sent as the second organization but object_level_authorization's replays of reads.
 
-A created key's `value` is masked (`after_call`, before any check, report or output sees the
+A created key's `value`, admin or service account key, is masked (`after_call`, before any check, report or output sees the
 response) once it has the contract's form, which the mask keeps: nothing the run writes holds a
 usable key.
 
@@ -96,6 +98,16 @@ KEY_LIST = "/organization/admin_api_keys"
 KEY_CREATE = ("POST", KEY_LIST)
 KEY_DELETE = ("DELETE", "/organization/admin_api_keys/{key_id}")
 AUDIT_LOGS = "/organization/audit_logs"
+PROJECT_SCOPED_LISTS = {
+    "/organization/projects/{project_id}/service_accounts",
+    "/organization/projects/{project_id}/api_keys",
+}
+SERVICE_ACCOUNT_KEY_CREATES = {
+    ("POST", "/organization/projects/{project_id}/service_accounts"),
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys"),
+}
+SERVICE_ACCOUNT_KEY_VALUE = re.compile(rb'"value":"sk-svcacct-[A-Za-z0-9]{64}"')
+MASKED_SERVICE_ACCOUNT_VALUE = b'"value":"sk-svcacct-' + b"0" * 64 + b'"'
 # The contract's form of an admin key, in a response body, and its same-length mask.
 KEY_VALUE = re.compile(rb'"value":"sk-admin-[A-Za-z0-9]{48}"')
 MASKED_VALUE = b'"value":"sk-admin-' + b"0" * 48 + b'"'
@@ -126,6 +138,10 @@ def map_case(context, case):
             else:  # ascending, the default: the run's own key is the oldest, and never deleted
                 after = os.environ["ORGCERTS_ADMIN_KEY_ID"]
             case.query = {**case.query, "after": after}
+    if case.operation.method.upper() == "GET" and case.operation.path in PROJECT_SCOPED_LISTS and isinstance(case.query, dict):
+        # A project's own lists: the project comes from a link, and no seeded id is of it, so an
+        # `after` (which must name an object of that project) is left out.
+        case.query = {k: v for k, v in case.query.items() if k != "after"}
     if case.operation.method.upper() == "GET" and case.operation.path == AUDIT_LOGS and isinstance(case.query, dict):
         query = dict(case.query)
         if isinstance(query.get("after"), str):  # newest first: older entries follow the newest
@@ -138,10 +154,15 @@ def map_case(context, case):
 
 
 # The operations the contract refuses for an archived project (400, param `project_id`):
-# modification, and activation of certificates for it. Nothing else.
+# modification, activation of certificates for it, and listing, creating and updating its
+# service accounts and creating their keys. Nothing else.
 ARCHIVED_REFUSALS = {
     ("POST", "/organization/projects/{project_id}"),
     ("POST", "/organization/projects/{project_id}/certificates/activate"),
+    ("GET", "/organization/projects/{project_id}/service_accounts"),
+    ("POST", "/organization/projects/{project_id}/service_accounts"),
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}"),
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys"),
 }
 # Creations, and the path of the GET that finds what each created.
 CREATIONS = {
@@ -159,7 +180,7 @@ sent_for_archived_project: set[str] = set()
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """Aims a deletion of the run's own admin key at a key created for it (see the docstring);
-    notes a modification or activation sent for a project that is archived already."""
+    notes a request the contract refuses for an archived project, sent for one archived already."""
     operation = (case.operation.method.upper(), case.operation.path)
     if operation == KEY_DELETE and (case.path_parameters or {}).get("key_id") == os.environ["ORGCERTS_ADMIN_KEY_ID"]:
         case.path_parameters = {**case.path_parameters, "key_id": _new_admin_key()}
@@ -182,6 +203,11 @@ def after_call(context, case, response):
             created = None
         if isinstance(created, str):
             created_ids[created] = CREATIONS[operation].format(_quote(created))
+    if operation in SERVICE_ACCOUNT_KEY_CREATES and response.status_code == 200:
+        masked = SERVICE_ACCOUNT_KEY_VALUE.sub(MASKED_SERVICE_ACCOUNT_VALUE, response.content)
+        if masked != response.content:
+            response.content = masked
+            response.clear_cache()
     if operation == KEY_CREATE and response.status_code == 200:
         masked = KEY_VALUE.sub(MASKED_VALUE, response.content)
         if masked != response.content:
@@ -271,10 +297,10 @@ def _quote(value: str) -> str:
 def filter_failure(context, failure, case, response):
     """Keeps every failure but these two, each checked against the server's own state:
 
-    1. positive_data_acceptance, the contract's 400 with param `project_id` from a modification of
-       a project or an activation for it (the only two operations the contract refuses for an
-       archived project: the spec's archive-project summary, docs/contract.md "Activation"), sent when
-       the project was archived already (`before_call` looked), which no request schema can
+    1. positive_data_acceptance, the contract's 400 with param `project_id` from an operation the
+       contract refuses for an archived project (`ARCHIVED_REFUSALS`: the spec's archive-project
+       summary, docs/contract.md "Activation" and "Service accounts and project API keys"), sent
+       when the project was archived already (`before_call` looked), which no request schema can
        express.
     2. ensure_resource_availability, the contract's 404 with param `certificate_ids`, when every
        object of the run's creations that the request names still resolves (so the created

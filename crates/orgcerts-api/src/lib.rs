@@ -1,4 +1,5 @@
-//! Wire types of OpenAI's Admin API for certificates, projects, admin API keys and audit logs.
+//! Wire types of OpenAI's Admin API for certificates, projects, admin API keys, audit logs, and
+//! projects' service accounts and API keys.
 //!
 //! Every struct is named after the schema of the same name in `spec/openai-certificates.openapi.yaml`
 //! and `spec/openai-projects.openapi.yaml`. The server serializes them and the client deserializes
@@ -10,6 +11,7 @@ mod certificates;
 mod error;
 mod list;
 mod projects;
+mod service_accounts;
 
 pub use admin_api_keys::{
     AdminApiKey, AdminApiKeyCreateRequest, AdminApiKeyCreateResponse, AdminApiKeyDeleteResponse,
@@ -33,4 +35,15 @@ pub use list::{ListObject, ListResponse};
 pub use projects::{
     Project, ProjectCreateRequest, ProjectListResponse, ProjectObject, ProjectStatus,
     ProjectUpdateRequest, PublicProjectResidency,
+};
+pub use service_accounts::{
+    CreateProjectServiceAccountApiKeyBody, ProjectApiKey, ProjectApiKeyDeleteResponse,
+    ProjectApiKeyDeletedObject, ProjectApiKeyListResponse, ProjectApiKeyObject, ProjectApiKeyOwner,
+    ProjectApiKeyOwnerAccess, ProjectApiKeyOwnerServiceAccount, ProjectApiKeyOwnerType,
+    ProjectApiKeyOwnerUser, ProjectServiceAccount, ProjectServiceAccountApiKey,
+    ProjectServiceAccountApiKeyObject, ProjectServiceAccountCreateRequest,
+    ProjectServiceAccountCreateResponse, ProjectServiceAccountDeleteResponse,
+    ProjectServiceAccountDeletedObject, ProjectServiceAccountListResponse,
+    ProjectServiceAccountObject, ProjectServiceAccountRole, ServiceAccountApiKeyBody,
+    UpdateProjectServiceAccountBody, UpdateProjectServiceAccountRole,
 };

@@ -41,10 +41,12 @@ pub use config::{
 pub use error::{ApiError, Error, Result};
 pub use page::CursorPage;
 pub use params::{
-    CertificateInclude, EffectiveAt, ListAuditLogsParams, ListParams, ListProjectsParams, Order,
+    CertificateInclude, EffectiveAt, ListAuditLogsParams, ListParams, ListProjectApiKeysParams,
+    ListProjectsParams, ListServiceAccountsParams, Order, OwnerProjectAccess,
 };
 pub use resources::{
-    Admin, AdminApiKeys, AuditLogs, Certificates, Organization, ProjectCertificates, Projects,
+    Admin, AdminApiKeys, AuditLogs, Certificates, Organization, ProjectApiKeys,
+    ProjectCertificates, ProjectServiceAccounts, Projects,
 };
 pub use response::Response;
 

@@ -5,8 +5,12 @@ use serde::Serialize;
 use crate::{Error, Result};
 
 mod audit_logs;
+mod service_accounts;
 
 pub use audit_logs::{EffectiveAt, ListAuditLogsParams};
+pub use service_accounts::{
+    ListProjectApiKeysParams, ListServiceAccountsParams, OwnerProjectAccess,
+};
 
 /// The sort order of a list, by `created_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -13,8 +13,15 @@ use crate::ids::{AdminKeyId, AuditLogId, OrganizationId, ProjectId};
 use crate::model::{Actor, AdminKey, CertificateRecord, ProjectRecord, ProjectUpdate};
 use crate::page::DEFAULT_LIMIT;
 
+mod service_accounts;
+
+pub use service_accounts::{
+    service_account_created, service_account_deleted, service_account_key_created,
+    service_account_key_deleted, service_account_updated,
+};
+
 /// The event types orgcerts records (a subset of `AuditLogEventType`).
-pub const EVENT_TYPES: [&str; 10] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "api_key.created",
     "api_key.deleted",
     "certificate.created",
@@ -25,6 +32,9 @@ pub const EVENT_TYPES: [&str; 10] = [
     "project.created",
     "project.updated",
     "project.archived",
+    "service_account.created",
+    "service_account.updated",
+    "service_account.deleted",
 ];
 
 /// Every `AuditLogEventType` of the spec, in its order: the values `event_types[]` accepts.

@@ -43,6 +43,11 @@ pub enum Error {
     #[error("Project '{id}' is archived; archived projects cannot be changed.")]
     ProjectArchived { id: String },
 
+    #[error("No service account found with id '{id}' in this project.")]
+    ServiceAccountNotFound { id: String },
+    #[error("No API key found with id '{id}' in this project.")]
+    ProjectApiKeyNotFound { id: String },
+
     #[error("{field} must be at most {max} characters long; it has {len}.")]
     NameTooLong {
         field: &'static str,

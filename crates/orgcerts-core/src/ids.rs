@@ -80,6 +80,16 @@ id_type!(
 );
 
 id_type!(
+    /// `svc_acct_` + 24 base62: a project's service account.
+    ServiceAccountId, "svc_acct_", 24
+);
+id_type!(
+    /// `key_` + 24 base62: the public id of a service account's API key (a project API key),
+    /// never the secret.
+    ProjectApiKeyId, "key_", 24
+);
+
+id_type!(
     /// `audit_log-` + 24 base62: an audit log entry.
     AuditLogId, "audit_log-", 24
 );

@@ -1,7 +1,9 @@
 //! Records as the service and the stores exchange them.
 
 use crate::anchor::Anchor;
-use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::ids::{
+    AdminKeyId, CertificateId, OrganizationId, ProjectApiKeyId, ProjectId, ServiceAccountId,
+};
 use crate::keys::KeyHash;
 
 /// An organization: the unit of isolation. Every other record belongs to exactly one.
@@ -126,6 +128,104 @@ pub struct ProjectRecord {
 pub struct ProjectUpdate {
     pub name: Option<String>,
     pub external_key_id: Option<String>,
+}
+
+/// A service account's role in its project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceAccountRole {
+    Owner,
+    Member,
+    /// Created with `create_service_account_only`: no project role, hence no access.
+    None,
+}
+
+impl ServiceAccountRole {
+    /// The role as the wire and the stores write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Member => "member",
+            Self::None => "none",
+        }
+    }
+
+    /// The role written by [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "member" => Some(Self::Member),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// A live service account of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccountRecord {
+    pub id: ServiceAccountId,
+    pub organization_id: OrganizationId,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub role: ServiceAccountRole,
+    pub created_at: i64,
+}
+
+/// A change to a service account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceAccountUpdate {
+    pub name: Option<String>,
+    pub role: Option<ServiceAccountRole>,
+}
+
+/// A service account's API key as stored: its hash, never its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccountKey {
+    pub id: ProjectApiKeyId,
+    pub organization_id: OrganizationId,
+    pub project_id: ProjectId,
+    pub service_account_id: ServiceAccountId,
+    pub name: String,
+    pub hash: KeyHash,
+    pub redacted_value: String,
+    pub created_at: i64,
+    /// The latest authentication with this key at the gateway.
+    pub last_used_at: Option<i64>,
+}
+
+/// A project API key as listed: the key, its owner, and whether the owner has access to the
+/// project now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectApiKeyRecord {
+    pub key: ServiceAccountKey,
+    pub owner: ServiceAccountRecord,
+    /// The owner has a project role (not `none`) and the project is not archived.
+    pub owner_has_access: bool,
+}
+
+/// `owner_project_access` of `list-project-api-keys`: which keys a list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OwnerAccess {
+    /// Keys whose owner has access to the project.
+    Active,
+    /// Keys whose owner has no access (role `none`, or the project archived).
+    Inactive,
+    /// Every live key.
+    #[default]
+    Any,
+}
+
+/// What a service account key grants, as the gateway needs it: found by the key's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccountKeyGrant {
+    pub organization_id: OrganizationId,
+    pub project_id: ProjectId,
+    pub service_account_id: ServiceAccountId,
+    pub key_id: ProjectApiKeyId,
+    /// The stored hash, for the caller's constant-time comparison.
+    pub hash: KeyHash,
+    /// Keys of an archived project's accounts authenticate nothing.
+    pub project_archived: bool,
 }
 
 /// Live certificates of all organizations by time left before their notAfter.

@@ -13,16 +13,19 @@ use async_trait::async_trait;
 
 use crate::Result;
 use crate::audit::{AuditEntry, AuditQuery};
-use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::ids::{
+    AdminKeyId, CertificateId, OrganizationId, ProjectApiKeyId, ProjectId, ServiceAccountId,
+};
 use crate::keys::KeyHash;
 use crate::model::{
-    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
-    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, OwnerAccess,
+    PoolStatus, ProjectApiKeyRecord, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    ServiceAccountKey, ServiceAccountKeyGrant, ServiceAccountRecord, ServiceAccountUpdate,
 };
 use crate::page::{Page, PageRequest};
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ServiceAccountStore + Send + Sync + 'static {
     /// Succeeds when the database is reachable and its schema is current (for `/readyz`).
     async fn health(&self) -> Result<()>;
     /// Live certificates of all organizations by time left before expiry, as of `now`
@@ -200,4 +203,90 @@ pub trait Store: Send + Sync + 'static {
         org: &OrganizationId,
         query: &AuditQuery,
     ) -> Result<Page<AuditEntry>>;
+}
+
+/// The service accounts of projects and their API keys: the part of [`Store`] the identities
+/// of `openai-project-service-accounts.openapi.yaml` need (each adapter implements it in a file
+/// of its own). Deleted accounts and keys keep their list position, so that `after=<deleted
+/// id>` still pages on; nothing else reads them.
+#[async_trait]
+pub trait ServiceAccountStore: Send + Sync + 'static {
+    /// Inserts a service account, and its first key when there is one, into a live project of
+    /// the organization (`ProjectNotFound`, `ProjectArchived`), recording
+    /// `service_account.created` (and `api_key.created`).
+    async fn insert_service_account(
+        &self,
+        account: &ServiceAccountRecord,
+        first_key: Option<&ServiceAccountKey>,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// A live service account of this project of this organization.
+    async fn service_account(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        id: &ServiceAccountId,
+    ) -> Result<Option<ServiceAccountRecord>>;
+    /// A page of the project's live service accounts by (created_at, creation sequence);
+    /// `after` may name a deleted account of the project, `UnknownCursor` otherwise.
+    async fn list_service_accounts(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceAccountRecord>>;
+    /// Changes a live account of a live project (`ServiceAccountNotFound`, `ProjectArchived`).
+    async fn update_service_account(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        id: &ServiceAccountId,
+        update: &ServiceAccountUpdate,
+        actor: &Actor,
+    ) -> Result<ServiceAccountRecord>;
+    /// Deletes a live account and all its keys, archived project or not
+    /// (`ServiceAccountNotFound`).
+    async fn delete_service_account(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        id: &ServiceAccountId,
+        actor: &Actor,
+    ) -> Result<ServiceAccountRecord>;
+    /// Adds a key to a live account of a live project (`ServiceAccountNotFound`,
+    /// `ProjectArchived`), recording `api_key.created`.
+    async fn insert_service_account_key(
+        &self,
+        key: &ServiceAccountKey,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// A live key of this project, with its owner.
+    async fn project_api_key(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        id: &ProjectApiKeyId,
+    ) -> Result<Option<ProjectApiKeyRecord>>;
+    /// A page of the project's live keys by (created_at, creation sequence), those whose owner
+    /// has the given access; `after` may name a deleted key of the project.
+    async fn list_project_api_keys(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        page: &PageRequest,
+        access: OwnerAccess,
+    ) -> Result<Page<ProjectApiKeyRecord>>;
+    /// Deletes a live key (`ProjectApiKeyNotFound`), recording `api_key.deleted`.
+    async fn delete_project_api_key(
+        &self,
+        org: &OrganizationId,
+        project: &ProjectId,
+        id: &ProjectApiKeyId,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// The live service account key with this hash, with what it grants (for the gateway).
+    async fn service_account_key_by_hash(
+        &self,
+        hash: &KeyHash,
+    ) -> Result<Option<ServiceAccountKeyGrant>>;
 }

@@ -4,9 +4,11 @@ use orgcerts_api as api;
 use orgcerts_core::anchor::canonical_pem;
 use orgcerts_core::audit::AuditEntry;
 use orgcerts_core::model::{
-    AdminKey, CertificateRecord, Organization, ProjectRecord, ScopedCertificate,
+    AdminKey, CertificateRecord, Organization, ProjectApiKeyRecord, ProjectRecord,
+    ScopedCertificate, ServiceAccountRecord, ServiceAccountRole,
 };
 use orgcerts_core::page::Page;
+use orgcerts_core::service::{CreatedServiceAccount, IssuedServiceAccountKey};
 
 /// Unix seconds as the wire's non-negative integer (async-openai reads them as `u64`).
 fn unix(secs: i64) -> u64 {
@@ -148,5 +150,80 @@ pub fn audit_log(entry: &AuditEntry) -> api::AuditLog {
             },
         }),
         payload,
+    }
+}
+
+fn service_account_role(role: ServiceAccountRole) -> api::ProjectServiceAccountRole {
+    match role {
+        ServiceAccountRole::Owner => api::ProjectServiceAccountRole::Owner,
+        ServiceAccountRole::Member => api::ProjectServiceAccountRole::Member,
+        ServiceAccountRole::None => api::ProjectServiceAccountRole::None,
+    }
+}
+
+/// A `ProjectServiceAccount`.
+pub fn service_account(account: &ServiceAccountRecord) -> api::ProjectServiceAccount {
+    api::ProjectServiceAccount {
+        object: api::ProjectServiceAccountObject::Value,
+        id: account.id.to_string(),
+        name: account.name.clone(),
+        role: service_account_role(account.role),
+        created_at: unix(account.created_at),
+    }
+}
+
+/// A new key with its secret: `ProjectServiceAccountApiKey` (also `ServiceAccountApiKeyBody`).
+pub fn issued_service_account_key(
+    issued: IssuedServiceAccountKey,
+) -> api::ProjectServiceAccountApiKey {
+    api::ProjectServiceAccountApiKey {
+        object: api::ProjectServiceAccountApiKeyObject::Value,
+        value: issued.secret,
+        name: issued.key.name,
+        created_at: unix(issued.key.created_at),
+        id: issued.key.id.into_string(),
+    }
+}
+
+/// A `ProjectServiceAccountCreateResponse`.
+pub fn created_service_account(
+    created: CreatedServiceAccount,
+) -> api::ProjectServiceAccountCreateResponse {
+    let account = service_account(&created.account);
+    api::ProjectServiceAccountCreateResponse {
+        object: account.object,
+        id: account.id,
+        name: account.name,
+        role: account.role,
+        created_at: account.created_at,
+        api_key: created.key.map(issued_service_account_key),
+    }
+}
+
+/// A `ProjectApiKey`: every key of orgcerts belongs to a service account.
+pub fn project_api_key(record: &ProjectApiKeyRecord) -> api::ProjectApiKey {
+    let (key, owner) = (&record.key, &record.owner);
+    api::ProjectApiKey {
+        object: api::ProjectApiKeyObject::Value,
+        redacted_value: key.redacted_value.clone(),
+        name: key.name.clone(),
+        created_at: unix(key.created_at),
+        last_used_at: key.last_used_at.map(unix),
+        id: key.id.to_string(),
+        owner_project_access: if record.owner_has_access {
+            api::ProjectApiKeyOwnerAccess::Active
+        } else {
+            api::ProjectApiKeyOwnerAccess::Inactive
+        },
+        owner: api::ProjectApiKeyOwner {
+            kind: api::ProjectApiKeyOwnerType::ServiceAccount,
+            user: None,
+            service_account: Some(api::ProjectApiKeyOwnerServiceAccount {
+                id: owner.id.to_string(),
+                name: owner.name.clone(),
+                created_at: unix(owner.created_at),
+                role: owner.role.as_str().to_owned(),
+            }),
+        },
     }
 }

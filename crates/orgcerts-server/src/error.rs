@@ -112,6 +112,13 @@ fn domain_parts(err: &Domain) -> Parts {
         ),
         Domain::ProjectNotFound { .. } => Parts::invalid(S::NOT_FOUND, Some("project_id"), None),
         Domain::ProjectArchived { .. } => Parts::invalid(S::BAD_REQUEST, Some("project_id"), None),
+        // Unknown, deleted, malformed, or of another project or organization alike.
+        Domain::ServiceAccountNotFound { .. } => {
+            Parts::invalid(S::NOT_FOUND, Some("service_account_id"), None)
+        }
+        Domain::ProjectApiKeyNotFound { .. } => {
+            Parts::invalid(S::NOT_FOUND, Some("api_key_id"), None)
+        }
         Domain::NameTooLong { field, .. } | Domain::InvalidName { field, .. } => {
             Parts::invalid(S::BAD_REQUEST, Some(field), None)
         }

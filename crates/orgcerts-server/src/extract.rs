@@ -37,6 +37,11 @@ pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+    // JSON is UTF-8 (RFC 8259); serde_json does not check the strings of fields it skips,
+    // so without this a body of unknown fields with broken text would read as `{}`.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(unparseable_json());
+    }
     // serde also reads a struct from a JSON array, by field order; the API takes objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(ApiError::InvalidBody {

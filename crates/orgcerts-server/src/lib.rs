@@ -39,7 +39,10 @@ pub use listener::ConnectionLimits;
 use metrics::Metrics;
 use ratelimit::AdminKeyLimiter;
 
-use handlers::{admin_api_keys as keys, audit_logs, certificates as certs, projects};
+use handlers::{
+    admin_api_keys as keys, audit_logs, certificates as certs, project_api_keys, projects,
+    service_accounts,
+};
 
 /// The default limit on request bodies: room for a 16 KiB certificate with JSON escaping, so
 /// that an oversized certificate gets its precise 400, while far larger bodies are refused early.
@@ -159,6 +162,30 @@ fn routes() -> Router<AppState> {
         .route(
             "/v1/organization/projects/{project_id}/certificates/deactivate",
             post(certs::deactivate_project_certificates),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts",
+            get(service_accounts::list_project_service_accounts)
+                .post(service_accounts::create_project_service_account),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            get(service_accounts::retrieve_project_service_account)
+                .post(service_accounts::update_project_service_account)
+                .delete(service_accounts::delete_project_service_account),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            post(service_accounts::create_an_api_key_for_a_service_account),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/api_keys",
+            get(project_api_keys::list_project_api_keys),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            get(project_api_keys::retrieve_project_api_key)
+                .delete(project_api_keys::delete_project_api_key),
         )
         .route(
             "/v1/organization/admin_api_keys",

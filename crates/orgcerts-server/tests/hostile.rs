@@ -7,8 +7,63 @@ use common::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+/// The ids every route names: a certificate, a project, an admin key, a service account and a
+/// project API key.
+struct Ids<'a> {
+    cert: &'a str,
+    project: &'a str,
+    key: &'a str,
+    account: &'a str,
+    api_key: &'a str,
+}
+
+impl<'a> Ids<'a> {
+    /// The same (hostile) text as every id.
+    fn all(id: &'a str) -> Self {
+        Self {
+            cert: id,
+            project: id,
+            key: id,
+            account: id,
+            api_key: id,
+        }
+    }
+}
+
 /// Every operation, with a body that would be valid for it.
-fn routes(cert: &str, project: &str, key: &str) -> Vec<(Method, String, Option<Value>)> {
+fn routes(ids: &Ids<'_>) -> Vec<(Method, String, Option<Value>)> {
+    let mut all = certificate_and_key_routes(ids.cert, ids.project, ids.key);
+    let (project, account, api_key) = (ids.project, ids.account, ids.api_key);
+    let accounts = format!("/organization/projects/{project}/service_accounts");
+    let keys = format!("/organization/projects/{project}/api_keys");
+    all.extend([
+        (Method::GET, accounts.clone(), None),
+        (Method::POST, accounts.clone(), Some(json!({"name": "s"}))),
+        (Method::GET, format!("{accounts}/{account}"), None),
+        (
+            Method::POST,
+            format!("{accounts}/{account}"),
+            Some(json!({"name": "s"})),
+        ),
+        (Method::DELETE, format!("{accounts}/{account}"), None),
+        (
+            Method::POST,
+            format!("{accounts}/{account}/api_keys"),
+            Some(json!({"name": "k"})),
+        ),
+        (Method::GET, keys.clone(), None),
+        (Method::GET, format!("{keys}/{api_key}"), None),
+        (Method::DELETE, format!("{keys}/{api_key}"), None),
+    ]);
+    all
+}
+
+/// The operations of the certificates, projects, admin keys and audit logs extracts.
+fn certificate_and_key_routes(
+    cert: &str,
+    project: &str,
+    key: &str,
+) -> Vec<(Method, String, Option<Value>)> {
     let ids = json!({"certificate_ids": [cert]});
     vec![
         (Method::GET, "/organization/certificates".into(), None),
@@ -118,6 +173,8 @@ async fn snapshot(server: &TestServer, project: &str) -> Value {
         "project_certs": server.get(&format!("/organization/projects/{project}/certificates?limit=100")).await.ok(),
         "keys": keys,
         "audit_logs": server.get("/organization/audit_logs?limit=100").await.ok(),
+        "service_accounts": server.get(&format!("/organization/projects/{project}/service_accounts?limit=100")).await.ok(),
+        "project_api_keys": server.get(&format!("/organization/projects/{project}/api_keys?limit=100")).await.ok(),
     })
 }
 
@@ -132,7 +189,31 @@ async fn own_key_id(server: &TestServer) -> String {
     keys["data"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn setup() -> (TestServer, String, String, String, Value) {
+/// The server and what the routes name: a certificate active for a project, the admin key, and
+/// a service account of the project with its key; then the snapshot of it all.
+struct Setup {
+    server: TestServer,
+    cert: String,
+    project: String,
+    key: String,
+    account: String,
+    api_key: String,
+    before: Value,
+}
+
+impl Setup {
+    fn ids(&self) -> Ids<'_> {
+        Ids {
+            cert: &self.cert,
+            project: &self.project,
+            key: &self.key,
+            account: &self.account,
+            api_key: &self.api_key,
+        }
+    }
+}
+
+async fn setup() -> Setup {
     let server = TestServer::start().await;
     let key = own_key_id(&server).await;
     let cert = server.upload_id("target").await;
@@ -144,8 +225,24 @@ async fn setup() -> (TestServer, String, String, String, Value) {
         )
         .await
         .ok();
+    let created = server
+        .post(
+            &format!("/organization/projects/{project}/service_accounts"),
+            json!({"name": "target"}),
+        )
+        .await;
+    let account = created.ok()["id"].as_str().unwrap().to_owned();
+    let api_key = created.ok()["api_key"]["id"].as_str().unwrap().to_owned();
     let before = snapshot(&server, &project).await;
-    (server, cert, project, key, before)
+    Setup {
+        server,
+        cert,
+        project,
+        key,
+        account,
+        api_key,
+        before,
+    }
 }
 
 #[track_caller]
@@ -169,7 +266,8 @@ fn assert_client_error(reply: &common::Reply, what: &str) {
 
 #[tokio::test]
 async fn bad_credentials_on_every_route() {
-    let (server, cert, project, key, before) = setup().await;
+    let setup = setup().await;
+    let (server, project, before) = (&setup.server, &setup.project, &setup.before);
     let other_key = server.second_org().await.1;
     let other_keys = server
         .call_as(
@@ -185,7 +283,7 @@ async fn bad_credentials_on_every_route() {
         keys: TestServer::ids(other_keys.ok()),
     };
     assert_eq!(other.keys.len(), 1, "{}", other_keys.body);
-    assert_ne!(other.keys[0], key);
+    assert_ne!(other.keys[0], setup.key);
     let wrong = format!("sk-admin-{}", "W".repeat(48));
     let credentials = [
         (Some("bearer".to_owned()), None),
@@ -202,7 +300,7 @@ async fn bad_credentials_on_every_route() {
         ),
         (None, None),
     ];
-    for (method, path, body) in routes(&cert, &project, &key) {
+    for (method, path, body) in routes(&setup.ids()) {
         for (header, code) in &credentials {
             let mut req = server.raw(method.clone(), &path);
             if let Some(h) = header {
@@ -219,9 +317,20 @@ async fn bad_credentials_on_every_route() {
         let reply = server
             .call_as(&other_key, method.clone(), &path, body.clone())
             .await;
-        other.check(&method, &path, &reply, &[&cert, &project, &key]);
+        other.check(
+            &method,
+            &path,
+            &reply,
+            &[
+                &setup.cert,
+                project,
+                &setup.key,
+                &setup.account,
+                &setup.api_key,
+            ],
+        );
     }
-    assert_eq!(snapshot(&server, &project).await, before);
+    assert_eq!(&snapshot(server, project).await, before);
 }
 
 /// What another organization has, to check what its key sees on each route.
@@ -278,7 +387,8 @@ fn created(reply: &common::Reply, what: &str) -> String {
 
 #[tokio::test]
 async fn malformed_bodies_on_every_route_with_a_body() {
-    let (server, cert, project, key, before) = setup().await;
+    let setup = setup().await;
+    let (server, project, before) = (&setup.server, &setup.project, &setup.before);
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("not json", b"certificate=x".to_vec()),
@@ -310,7 +420,7 @@ async fn malformed_bodies_on_every_route_with_a_body() {
             .into_bytes(),
         ),
     ];
-    for (method, path, body) in routes(&cert, &project, &key) {
+    for (method, path, body) in routes(&setup.ids()) {
         if body.is_none() || path.ends_with("/archive") {
             continue;
         }
@@ -328,12 +438,13 @@ async fn malformed_bodies_on_every_route_with_a_body() {
             }
         }
     }
-    assert_eq!(snapshot(&server, &project).await, before);
+    assert_eq!(&snapshot(server, project).await, before);
 }
 
 #[tokio::test]
 async fn hostile_ids_and_query_strings() {
-    let (server, _cert, project, _key, before) = setup().await;
+    let setup = setup().await;
+    let (server, project, before) = (&setup.server, &setup.project, &setup.before);
     let hostile_ids = [
         "cert_x' OR '1'='1",
         "cert_%00",
@@ -344,7 +455,7 @@ async fn hostile_ids_and_query_strings() {
         &"a".repeat(10_000),
     ];
     for id in hostile_ids {
-        for (method, path, body) in routes(id, id, id) {
+        for (method, path, body) in routes(&Ids::all(id)) {
             if !path.contains(id) {
                 continue;
             }
@@ -362,6 +473,8 @@ async fn hostile_ids_and_query_strings() {
         "/organization/certificates".to_owned(),
         format!("/organization/projects/{project}/certificates"),
         "/organization/projects".to_owned(),
+        format!("/organization/projects/{project}/service_accounts"),
+        format!("/organization/projects/{project}/api_keys"),
     ] {
         for query in [
             "limit=-1",
@@ -376,13 +489,14 @@ async fn hostile_ids_and_query_strings() {
             "order=asc&order=desc",
             "order=%FF",
         ] {
-            if list == "/organization/projects" && query.starts_with("order") {
-                continue; // projects have no order parameter; it is ignored there
+            let ordered = list.ends_with("/certificates");
+            if !ordered && query.starts_with("order") {
+                continue; // only certificate lists have an order parameter; it is ignored elsewhere
             }
             let reply = server.get(&format!("{list}?{query}")).await;
             assert_eq!(reply.status.as_u16(), 400, "{list}?{query}: {}", reply.body);
             assert_client_error(&reply, query);
         }
     }
-    assert_eq!(snapshot(&server, &project).await, before);
+    assert_eq!(&snapshot(server, project).await, before);
 }

@@ -10,8 +10,8 @@ use serde_json::json;
 fn requests_are_matched_to_the_operations_of_the_extracts() {
     assert_eq!(
         operation_count(),
-        20,
-        "ten certificate, five project, four admin key and one audit log operations"
+        29,
+        "ten certificate, five project, four admin key, one audit log, six service account and three project API key operations"
     );
     assert_eq!(
         operation_id("POST", "/v1/organization/certificates/activate"),

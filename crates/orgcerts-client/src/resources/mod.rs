@@ -4,11 +4,13 @@ mod admin_api_keys;
 mod audit_logs;
 mod certificates;
 mod projects;
+mod service_accounts;
 
 pub use admin_api_keys::AdminApiKeys;
 pub use audit_logs::AuditLogs;
 pub use certificates::{Certificates, ProjectCertificates};
 pub use projects::Projects;
+pub use service_accounts::{ProjectApiKeys, ProjectServiceAccounts};
 
 use crate::Client;
 

@@ -4,7 +4,7 @@ use reqwest::Method;
 use crate::client::require_id;
 use crate::page::PageRequest;
 use crate::params::Query;
-use crate::resources::ProjectCertificates;
+use crate::resources::{ProjectApiKeys, ProjectCertificates, ProjectServiceAccounts};
 use crate::{Client, CursorPage, ListProjectsParams, Response, Result};
 
 /// The organization's projects: `client.admin().organization().projects()`.
@@ -21,6 +21,16 @@ impl<'c> Projects<'c> {
     /// The certificates as seen by one project: list, activate, deactivate.
     pub fn certificates(&self, project_id: impl Into<String>) -> ProjectCertificates<'c> {
         ProjectCertificates::new(self.client, project_id.into())
+    }
+
+    /// One project's service accounts: list, create, retrieve, update, delete, create a key.
+    pub fn service_accounts(&self, project_id: impl Into<String>) -> ProjectServiceAccounts<'c> {
+        ProjectServiceAccounts::new(self.client, project_id.into())
+    }
+
+    /// One project's API keys: list, retrieve, delete.
+    pub fn api_keys(&self, project_id: impl Into<String>) -> ProjectApiKeys<'c> {
+        ProjectApiKeys::new(self.client, project_id.into())
     }
 
     /// `GET /organization/projects` (`list-projects`): one page of projects.

@@ -2,11 +2,14 @@
 //! change atomically. Nothing here knows about HTTP or SQL.
 //!
 //! One `impl Service` per part of the API: `admin_keys` (authentication, organizations and
-//! admin keys), `certificates`, `projects`; the audit log's one read is here.
+//! admin keys), `certificates`, `projects`, `service_accounts`; the audit log's one read is here.
 
 mod admin_keys;
 mod certificates;
 mod projects;
+mod service_accounts;
+
+pub use service_accounts::{CreatedServiceAccount, DEFAULT_KEY_NAME, IssuedServiceAccountKey};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

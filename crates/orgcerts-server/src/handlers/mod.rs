@@ -3,7 +3,9 @@
 pub mod admin_api_keys;
 pub mod audit_logs;
 pub mod certificates;
+pub mod project_api_keys;
 pub mod projects;
+pub mod service_accounts;
 
 use orgcerts_core::page::{Order, PageRequest};
 

@@ -14,11 +14,12 @@ use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
 /// The spec extracts the server implements, verbatim copies of OpenAI's extracts (spec/README.md).
-const EXTRACTS: [&str; 4] = [
+const EXTRACTS: [&str; 5] = [
     "openai-certificates.openapi.yaml",
     "openai-projects.openapi.yaml",
     "openai-admin-api-keys.openapi.yaml",
     "openai-audit-logs.openapi.yaml",
+    "openai-project-service-accounts.openapi.yaml",
 ];
 
 /// docs/contract.md, "Activation": the one extra field allowed, for older async-openai releases.

@@ -175,8 +175,9 @@ macro_rules! run {
     }};
 }
 
-// After `run!`, which it uses.
+// After `run!`, which they use.
 mod lookups;
+mod service_accounts;
 
 use lookups::KeyLookups;
 

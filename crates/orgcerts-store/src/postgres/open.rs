@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "certificates_live_by_expiry",
         include_str!("../../migrations/postgres/0004_certificates_live_by_expiry.sql"),
     ),
+    (
+        5,
+        "service_accounts",
+        include_str!("../../migrations/postgres/0005_service_accounts.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -40,6 +40,7 @@ mod open;
 mod projects;
 mod queue;
 mod readers;
+mod service_accounts;
 mod writer;
 
 /// The SQLite implementation of [`Store`].

@@ -24,6 +24,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/sqlite/0003_certificates_live_by_expiry.sql"
     )),
+    M::up(include_str!(
+        "../../migrations/sqlite/0004_service_accounts.sql"
+    )),
 ];
 
 /// Other processes (the `orgcerts admin-key` command) write to the same file while the server

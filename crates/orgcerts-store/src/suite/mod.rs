@@ -32,6 +32,7 @@ mod isolation;
 mod keys_and_orgs;
 mod pagination;
 mod projects;
+mod service_accounts;
 
 pub use activation::*;
 pub use audit::*;
@@ -40,6 +41,7 @@ pub use isolation::*;
 pub use keys_and_orgs::*;
 pub use pagination::*;
 pub use projects::*;
+pub use service_accounts::*;
 
 /// Expands to one `#[tokio::test]` per scenario of the store suite; see [`crate::suite`].
 #[macro_export]
@@ -75,6 +77,10 @@ macro_rules! store_suite {
             concurrent_key_lookups_each_find_their_own,
             admin_key_revocation,
             audit_entries_follow_changes_only,
+            service_account_lifecycle,
+            service_accounts_of_archived_projects,
+            service_accounts_are_isolated,
+            service_accounts_and_keys_paginate,
         );
     };
     (@scenarios $fresh:expr; $($scenario:ident),* $(,)?) => {

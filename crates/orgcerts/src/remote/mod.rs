@@ -7,6 +7,7 @@ mod error;
 mod output;
 mod projects;
 mod render;
+mod service_accounts;
 mod since;
 mod upload_dir;
 
@@ -270,6 +271,12 @@ pub enum ProjectsCommand {
         /// The project id (proj_…)
         id: String,
     },
+    /// A project's service accounts: list, create, get, rename, delete
+    #[command(subcommand)]
+    ServiceAccounts(service_accounts::ServiceAccountsCommand),
+    /// A project's API keys: list, get, delete
+    #[command(subcommand)]
+    ApiKeys(service_accounts::ApiKeysCommand),
 }
 
 /// Runs `orgcerts certs …`.

@@ -53,5 +53,11 @@ pub(super) async fn run(
         ProjectsCommand::Archive { id } => {
             show(format, &projects.archive(&id).await?, render::project)
         }
+        ProjectsCommand::ServiceAccounts(command) => {
+            super::service_accounts::run_service_accounts(client, command, format).await
+        }
+        ProjectsCommand::ApiKeys(command) => {
+            super::service_accounts::run_api_keys(client, command, format).await
+        }
     }
 }
