@@ -316,7 +316,7 @@ async fn a_schema_from_a_newer_orgcerts_is_refused() {
             err,
             OpenError::PostgresSchemaTooNew {
                 found: 99,
-                known: 4
+                known: 5
             }
         ),
         "{err:?}"
