@@ -5,6 +5,7 @@ mod audit_logs;
 mod certs;
 mod error;
 mod output;
+mod pem_file;
 mod projects;
 mod render;
 mod service_accounts;

@@ -6,8 +6,8 @@ use orgcerts_client::Certificates;
 use orgcerts_client::types::UploadCertificateRequest;
 
 use super::CliError;
-use super::certs::read_pem;
 use super::output::{self, Format, Progress};
+use super::pem_file::read_pem;
 
 /// The extensions of the files a directory upload takes.
 const EXTENSIONS: [&str; 2] = ["pem", "crt"];
