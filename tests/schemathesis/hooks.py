@@ -174,6 +174,8 @@ CREATIONS = {
 # cases that were sent for a project already archived at the time (archiving cannot be undone,
 # so the project was archived when the request arrived too).
 created_ids: dict[str, str] = {}
+# The operation ("METHOD /path", as schemathesis names it) that created each of those ids.
+created_by: dict[str, str] = {}
 sent_for_archived_project: set[str] = set()
 
 
@@ -203,6 +205,7 @@ def after_call(context, case, response):
             created = None
         if isinstance(created, str):
             created_ids[created] = CREATIONS[operation].format(_quote(created))
+            created_by[created] = f"{operation[0]} {operation[1]}"
     if operation in SERVICE_ACCOUNT_KEY_CREATES and response.status_code == 200:
         masked = SERVICE_ACCOUNT_KEY_VALUE.sub(MASKED_SERVICE_ACCOUNT_VALUE, response.content)
         if masked != response.content:
@@ -302,11 +305,12 @@ def filter_failure(context, failure, case, response):
        summary, docs/contract.md "Activation" and "Service accounts and project API keys"), sent
        when the project was archived already (`before_call` looked), which no request schema can
        express.
-    2. ensure_resource_availability, the contract's 404 with param `certificate_ids`, when every
-       object of the run's creations that the request names still resolves (so the created
-       resource is not the missing one) and another of the body's `certificate_ids` is really
-       unknown (a GET of it answers the contract's 404): the check blames any 404 after a
-       creation on the created resource, but this 404 is about an id schemathesis generated.
+    2. ensure_resource_availability, the contract's 404 with param `certificate_ids`, when the
+       object the check blames (the newest id that the check's creating operation answered with,
+       among those the request names when it names any) still resolves, and another of the body's `certificate_ids` is
+       really unknown (a GET of it answers the contract's 404): the check blames any 404 after a
+       creation on the created resource, but this 404 is about an id schemathesis generated or
+       a certificate the run deleted since.
     """
     name = type(failure).__name__
     error = _error(response)
@@ -323,15 +327,18 @@ def filter_failure(context, failure, case, response):
         return _dropped("archived project", case)
     if name == "EnsureResourceAvailability" and response.status_code == 404 and enveloped and error.get("param") == "certificate_ids":
         ids = case.body.get("certificate_ids") if isinstance(case.body, dict) else None
-        named = [str(v) for v in (case.path_parameters or {}).values()]
-        if isinstance(ids, list):
-            named += [i for i in ids if isinstance(i, str)]
-        created = [i for i in named if i in created_ids]
-        others = [i for i in ids or [] if isinstance(i, str) and i not in created_ids]
+        ids = [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+        named = [str(v) for v in (case.path_parameters or {}).values()] + ids
+        # The resource the check blames: the newest id that the operation the check names
+        # created, among those the request names when it names any (a certificate the run
+        # created and deleted since is just absent; when the request names none of them, its
+        # ids were all generated).
+        made = [i for i in created_ids if created_by[i] == failure.created_with]
+        blamed = [i for i in made if i in named] or made
         if (
-            created
-            and all(_exists(created_ids[i]) for i in created)
-            and any(_absent_certificate(i) for i in others)
+            blamed
+            and _exists(created_ids[blamed[-1]])
+            and any(_absent_certificate(i) for i in ids if i != blamed[-1])
         ):
             return _dropped("404 for generated certificate_ids", case)
     return True
