@@ -14,7 +14,9 @@ use orgcerts_server::fuzzing::{self, QueryParams};
 
 fuzz_target!(|data: &[u8]| {
     let params = QueryParams::parse(data);
-    let _ = params.array("include").count();
+    if let Err(err) = params.array("include") {
+        assert_eq!(fuzzing::status_of(err), 400);
+    }
     if let Err(err) = params.boolean("include_archived") {
         assert_eq!(fuzzing::status_of(err), 400);
     }

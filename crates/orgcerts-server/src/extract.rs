@@ -37,9 +37,10 @@ pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
-    // JSON is UTF-8 (RFC 8259); serde_json does not check the strings of fields it skips,
-    // so without this a body of unknown fields with broken text would read as `{}`.
-    if std::str::from_utf8(bytes).is_err() {
+    // The whole body must read as JSON text: serde_json checks neither the UTF-8 (RFC 8259)
+    // nor the escapes (a lone surrogate) of the fields a type skips, so without this a body of
+    // unknown fields with broken text would read as `{}`.
+    if serde_json::from_slice::<serde_json::Value>(bytes).is_err() {
         return Err(unparseable_json());
     }
     // serde also reads a struct from a JSON array, by field order; the API takes objects.

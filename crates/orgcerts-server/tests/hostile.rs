@@ -396,6 +396,10 @@ async fn malformed_bodies_on_every_route_with_a_body() {
             "invalid utf-8",
             vec![b'{', b'"', b'n', b'"', b':', b'"', 0xc3, 0x28, b'"', b'}'],
         ),
+        (
+            "lone surrogate in an unknown field",
+            br#"{"n": "\ud83e\u3d80"}"#.to_vec(),
+        ),
         ("deeply nested", deep.into_bytes()),
         ("array", b"[]".to_vec()),
         ("string", b"\"x\"".to_vec()),
