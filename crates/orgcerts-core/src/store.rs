@@ -44,6 +44,12 @@ pub trait Store: ServiceAccountStore + Send + Sync + 'static {
         None
     }
 
+    /// [`Store::change_token`] for a request that found none: the engine may do the work that
+    /// vouches for a token (off the async workers) instead of leaving the request uncached.
+    async fn fresh_change_token(&self) -> Option<u64> {
+        self.change_token()
+    }
+
     /// The connection pool's use, where the engine has a pool.
     fn pool_status(&self) -> Option<PoolStatus> {
         None

@@ -281,6 +281,30 @@ async fn change_token_follows_every_write_but_key_use() {
     );
 }
 
+/// A request that finds no token asks for a fresh one: a check runs on a reader thread (never
+/// on the async workers), and the token it gives already shows another process's commit.
+#[tokio::test]
+async fn a_fresh_token_checks_when_none_is_vouched_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orgcerts.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // With a zero delay no check ever vouches for a token.
+    store.set_other_process_delay(std::time::Duration::ZERO);
+    let org = new_org(&store).await;
+    assert_eq!(store.change_token(), None, "no check vouches for it");
+    let before = store.fresh_change_token().await.expect("a checked token");
+
+    let other = open(&url(&path)).await.unwrap();
+    insert_cert(&*other, &org, T0).await;
+    let after = store.fresh_change_token().await.expect("a checked token");
+    assert_ne!(before, after, "another process's commit shows at once");
+    assert_eq!(
+        store.fresh_change_token().await,
+        Some(after),
+        "and nothing else moves it"
+    );
+}
+
 /// This store's own writes change the token without waiting for a `data_version` check:
 /// with checks an hour apart, a write shows at once, another process's does not.
 #[tokio::test]

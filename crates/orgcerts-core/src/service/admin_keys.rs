@@ -16,7 +16,7 @@ impl Service {
         }
         let now = unix_now();
         let hash = KeyHash::of(key);
-        let cached = self.cache_token();
+        let cached = self.cache_token().await;
         let mut found = None;
         if let Some((cache, token)) = cached {
             // Expiry is checked on hits too: a cached key must not outlive its `expires_at`.

@@ -122,9 +122,13 @@ impl Service {
     }
 
     /// The cache and the store's current change token, when both exist.
-    fn cache_token(&self) -> Option<(&ReadCache, u64)> {
+    async fn cache_token(&self) -> Option<(&ReadCache, u64)> {
         let cache = self.cache.as_deref()?;
-        Some((cache, self.store.change_token()?))
+        let token = match self.store.change_token() {
+            Some(token) => token,
+            None => self.store.fresh_change_token().await?,
+        };
+        Some((cache, token))
     }
 
     pub fn settings(&self) -> &Settings {

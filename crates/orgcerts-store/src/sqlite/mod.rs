@@ -225,6 +225,20 @@ impl Store for SqliteStore {
         self.changes.token()
     }
 
+    async fn fresh_change_token(&self) -> Option<u64> {
+        if let Some(token) = self.changes.token() {
+            return Some(token);
+        }
+        // No check vouches for a token right now (the checker thread is late or was asleep):
+        // one on a reader thread costs far less than the request's reads uncached.
+        let changes = Arc::clone(&self.changes);
+        self.readers
+            .run(move |_| Ok(changes.checked_token()))
+            .await
+            .ok()
+            .flatten()
+    }
+
     fn pool_status(&self) -> Option<PoolStatus> {
         // The reader connections; the single writer connection is not counted.
         Some(self.readers.status())
