@@ -141,6 +141,8 @@ def test_a_dropped_file_the_api_refuses_shows_its_error_in_the_upload_form(conso
     console.open()
     console.sign_in()
     leaf = make_ca("Not a CA", ca=False)
+    # Signing in renders the certificates screen asynchronously: drop once its zone is there.
+    page.locator(".dropzone").wait_for()
     page.evaluate(
         """pem => {
             const transfer = new DataTransfer();
