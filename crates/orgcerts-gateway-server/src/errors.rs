@@ -59,7 +59,7 @@ impl GatewayError {
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             ),
             Self::DuplicateApiKey => (
-                StatusCode::UNAUTHORIZED,
+                StatusCode::BAD_REQUEST,
                 INVALID,
                 None,
                 "The request has more than one Authorization header; send exactly one.",
@@ -112,8 +112,8 @@ impl GatewayError {
             Self::UnknownRoute => (
                 StatusCode::NOT_FOUND,
                 INVALID,
-                Some("unknown_url"),
-                "Unknown request URL. The gateway serves the API under /v1.",
+                None,
+                "Invalid URL: the gateway serves the API under /v1.",
             ),
         }
     }
