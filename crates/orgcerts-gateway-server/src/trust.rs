@@ -1,9 +1,9 @@
 //! What the gateway knows of the database: the trust snapshot and the service account keys,
 //! kept current by polling the store's trust version.
 //!
-//! A poller asks [`Store::trust_version`] every `poll` interval. When it moved, the active
-//! anchors are read again, a new snapshot is built off the async workers and swapped in, and
-//! every cached key is forgotten. The time of the last version read that the current snapshot
+//! A poller asks [`orgcerts_core::Store::trust_version`] every `poll` interval. When it moved, the active
+//! anchors are read again and every cached key is forgotten; when the anchors differ from those
+//! of the current snapshot, a new one is built off the async workers and swapped in. The time of the last version read that the current snapshot
 //! reflects is kept: requests are judged only while it is younger than `max_age`, and answered
 //! 503 `authentication_temporarily_unavailable` otherwise (the database has not answered for
 //! that long, and a change made meanwhile by another process could be missed).
@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 use orgcerts_core::Service;
 use orgcerts_core::ids::{OrganizationId, ProjectApiKeyId, ProjectId, ServiceAccountId};
 use orgcerts_core::keys::KeyHash;
+use orgcerts_core::model::{ActiveAnchor, Scope};
 use orgcerts_gateway::{Trust, TrustSnapshot, Verifier};
 use quick_cache::sync::Cache;
+use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 /// What a live service account key of a live project grants.
@@ -54,6 +56,30 @@ pub struct TrustFeed {
     /// The version the current snapshot was built at (held by the poller).
     version: Mutex<Option<u64>>,
     anchors: AtomicU64,
+    /// [`fingerprint`] of the anchors the current snapshot was built from (held by the poller).
+    fingerprint: Mutex<[u8; 32]>,
+}
+
+/// A digest of what a snapshot is built from. A certificate's DER never changes under its id,
+/// so the ids, owners, scopes and expiry times stand for the whole. SHA-256, each part
+/// length-prefixed: certificate validity times come from uploaded certificates, and a collision
+/// would leave a change unenforced.
+fn fingerprint(anchors: &[ActiveAnchor]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    };
+    for anchor in anchors {
+        part(anchor.certificate_id.as_str().as_bytes());
+        part(anchor.organization_id.as_str().as_bytes());
+        match &anchor.scope {
+            Scope::Organization => part(b""),
+            Scope::Project(project) => part(project.as_str().as_bytes()),
+        }
+        part(&anchor.expires_at.to_be_bytes());
+    }
+    hasher.finalize().into()
 }
 
 impl std::fmt::Debug for TrustFeed {
@@ -81,6 +107,7 @@ impl TrustFeed {
         let version = store.trust_version().await?;
         let anchors = store.active_anchors().await?;
         let count = anchors.len() as u64;
+        let first_fingerprint = fingerprint(&anchors);
         let trust =
             tokio::task::spawn_blocking(move || Trust::new(TrustSnapshot::build(1, anchors)))
                 .await
@@ -99,6 +126,7 @@ impl TrustFeed {
             max_age,
             version: Mutex::new(Some(version)),
             anchors: AtomicU64::new(count),
+            fingerprint: Mutex::new(first_fingerprint),
         })
     }
 
@@ -139,23 +167,31 @@ impl TrustFeed {
         } else {
             let anchors = store.active_anchors().await?;
             let count = anchors.len() as u64;
-            let feed = Arc::clone(self);
-            tokio::task::spawn_blocking(move || {
-                feed.verifier
-                    .trust()
-                    .rebuild(|| Ok::<_, std::convert::Infallible>(anchors))
-            })
-            .await
-            .map_err(|_| {
-                orgcerts_core::Error::StorageUnavailable(orgcerts_core::StorageError::new(
-                    "rebuilding the trust snapshot failed",
-                ))
-            })?
-            .unwrap_or_else(|never| match never {});
-            self.anchors.store(count, Ordering::Relaxed);
+            // Most changes (uploads, renames, projects, keys) leave the anchors as they were:
+            // then the snapshot, and the decisions cached under its generation, stay.
+            let fingerprint = fingerprint(&anchors);
+            let rebuild =
+                std::mem::replace(&mut *self.fingerprint.lock().await, fingerprint) != fingerprint;
+            if rebuild {
+                let feed = Arc::clone(self);
+                tokio::task::spawn_blocking(move || {
+                    feed.verifier
+                        .trust()
+                        .rebuild(|| Ok::<_, std::convert::Infallible>(anchors))
+                })
+                .await
+                .map_err(|_| {
+                    orgcerts_core::Error::StorageUnavailable(orgcerts_core::StorageError::new(
+                        "rebuilding the trust snapshot failed",
+                    ))
+                })?
+                .unwrap_or_else(|never| match never {});
+                self.anchors.store(count, Ordering::Relaxed);
+            }
+            // Keys may have changed whatever the anchors did.
             self.key_generation.fetch_add(1, Ordering::AcqRel);
             *version = Some(current);
-            true
+            rebuild
         };
         self.confirmed_at.fetch_max(started, Ordering::AcqRel);
         Ok(rebuilt)
