@@ -111,6 +111,19 @@ pub enum Scope {
     Project(ProjectId),
 }
 
+/// A certificate active somewhere: one trust anchor of the mTLS gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAnchor {
+    pub certificate_id: CertificateId,
+    pub organization_id: OrganizationId,
+    /// Where it is active: the whole organization, or one project of it.
+    pub scope: Scope,
+    /// The certificate's DER, as uploaded.
+    pub der: Vec<u8>,
+    /// The certificate's notAfter, Unix seconds.
+    pub expires_at: i64,
+}
+
 /// A stored project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectRecord {

@@ -18,9 +18,10 @@ use crate::ids::{
 };
 use crate::keys::KeyHash;
 use crate::model::{
-    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, OwnerAccess,
-    PoolStatus, ProjectApiKeyRecord, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
-    ServiceAccountKey, ServiceAccountKeyGrant, ServiceAccountRecord, ServiceAccountUpdate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
+    OwnerAccess, PoolStatus, ProjectApiKeyRecord, ProjectRecord, ProjectUpdate, Scope,
+    ScopedCertificate, ServiceAccountKey, ServiceAccountKeyGrant, ServiceAccountRecord,
+    ServiceAccountUpdate,
 };
 use crate::page::{Page, PageRequest};
 
@@ -209,6 +210,22 @@ pub trait Store: ServiceAccountStore + Send + Sync + 'static {
         org: &OrganizationId,
         query: &AuditQuery,
     ) -> Result<Page<AuditEntry>>;
+
+    // The mTLS gateway.
+
+    /// Every activation of a live certificate, in all organizations: one record per (certificate,
+    /// scope) where it is active, ordered by organization id, then certificate id, organization
+    /// scope before project scopes, those by project id (ids compared bytewise, the same order
+    /// on every engine), for the gateway's trust snapshot. Activations at archived projects are
+    /// included (their keys authenticate nothing anyway).
+    async fn active_anchors(&self) -> Result<Vec<ActiveAnchor>>;
+    /// A value that changes whenever a change that could alter a gateway's decision has committed,
+    /// by this process or any other sharing the database: certificates and their activation,
+    /// projects (archive), service accounts and their keys. The gateway polls it (a few times a
+    /// second) and rebuilds its trust snapshot and forgets cached keys when it moved. It may also
+    /// move for other writes (then the gateway merely rebuilds for nothing). One store's values
+    /// never decrease; values of stores on the same database need not be comparable.
+    async fn trust_version(&self) -> Result<u64>;
 }
 
 /// The service accounts of projects and their API keys: the part of [`Store`] the identities

@@ -1,23 +1,8 @@
 //! One trust anchor: an active certificate at the organization or one of its projects.
 
 use orgcerts_core::ids::{CertificateId, OrganizationId};
-use orgcerts_core::model::Scope;
+use orgcerts_core::model::{ActiveAnchor, Scope};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
-
-/// An active certificate as the store reports it: what a [`crate::TrustSnapshot`] is built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnchorRecord {
-    /// The certificate's id (`cert_...`).
-    pub certificate_id: CertificateId,
-    /// The organization that owns the certificate.
-    pub organization_id: OrganizationId,
-    /// Where it is active: the whole organization, or one project of it.
-    pub scope: Scope,
-    /// The anchor certificate's DER, as uploaded.
-    pub der: Vec<u8>,
-    /// The certificate's notAfter, Unix seconds; after it the anchor matches nothing.
-    pub expires_at: i64,
-}
 
 /// A trust anchor ready for path validation.
 ///
@@ -37,7 +22,7 @@ pub struct Anchor {
 
 impl Anchor {
     /// Parses the record's DER into an owned webpki trust anchor.
-    pub fn new(record: AnchorRecord) -> Self {
+    pub fn new(record: ActiveAnchor) -> Self {
         let der = CertificateDer::from(record.der);
         let trusted = webpki::anchor_from_trusted_cert(&der)
             .ok()

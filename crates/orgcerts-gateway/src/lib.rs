@@ -19,7 +19,8 @@ mod cache;
 mod snapshot;
 mod verify;
 
-pub use anchor::{Anchor, AnchorRecord};
+pub use anchor::Anchor;
 pub use cache::{DecisionCache, Verifier};
+pub use orgcerts_core::model::ActiveAnchor;
 pub use snapshot::{EffectiveAnchors, Trust, TrustSnapshot};
 pub use verify::{Decision, MAX_CHAIN_BYTES, MAX_CHAIN_CERTIFICATES, Refusal, WireError, verify};

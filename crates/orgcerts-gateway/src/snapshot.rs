@@ -9,7 +9,9 @@ use arc_swap::ArcSwap;
 use orgcerts_core::ids::{OrganizationId, ProjectId};
 use orgcerts_core::model::Scope;
 
-use crate::anchor::{Anchor, AnchorRecord};
+use orgcerts_core::model::ActiveAnchor;
+
+use crate::anchor::Anchor;
 
 #[derive(Debug, Default)]
 struct OrganizationAnchors {
@@ -50,7 +52,7 @@ impl<'s> EffectiveAnchors<'s> {
 
 impl TrustSnapshot {
     /// Builds a snapshot numbered `generation` from the active anchors the store reported.
-    pub fn build(generation: u64, records: impl IntoIterator<Item = AnchorRecord>) -> Self {
+    pub fn build(generation: u64, records: impl IntoIterator<Item = ActiveAnchor>) -> Self {
         let mut organizations: HashMap<OrganizationId, OrganizationAnchors> = HashMap::new();
         for record in records {
             let entry = organizations
@@ -137,7 +139,7 @@ impl Trust {
     /// Loads the first snapshot (generation 1) with `load`.
     pub fn load<I, E>(load: impl FnOnce() -> Result<I, E>) -> Result<Self, E>
     where
-        I: IntoIterator<Item = AnchorRecord>,
+        I: IntoIterator<Item = ActiveAnchor>,
     {
         Ok(Self::new(TrustSnapshot::build(1, load()?)))
     }
@@ -156,7 +158,7 @@ impl Trust {
     /// `load` fails, its error is returned and the current snapshot stays.
     pub fn rebuild<I, E>(&self, load: impl FnOnce() -> Result<I, E>) -> Result<u64, E>
     where
-        I: IntoIterator<Item = AnchorRecord>,
+        I: IntoIterator<Item = ActiveAnchor>,
     {
         let records = load()?;
         Ok(self.install(records))
@@ -168,13 +170,13 @@ impl Trust {
         load: impl Future<Output = Result<I, E>>,
     ) -> Result<u64, E>
     where
-        I: IntoIterator<Item = AnchorRecord>,
+        I: IntoIterator<Item = ActiveAnchor>,
     {
         let records = load.await?;
         Ok(self.install(records))
     }
 
-    fn install(&self, records: impl IntoIterator<Item = AnchorRecord>) -> u64 {
+    fn install(&self, records: impl IntoIterator<Item = ActiveAnchor>) -> u64 {
         let generation = self.generations.fetch_add(1, Ordering::AcqRel) + 1;
         let fresh = Arc::new(TrustSnapshot::build(generation, records));
         // Two rebuilds racing: the later generation wins whichever finishes first.

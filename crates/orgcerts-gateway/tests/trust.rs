@@ -5,12 +5,12 @@ mod common;
 use common::{Ca, DAY, Leaf, NOW, Tenant};
 use orgcerts_core::model::Scope;
 use orgcerts_gateway::{
-    AnchorRecord, Decision, DecisionCache, Refusal, Trust, TrustSnapshot, Verifier,
+    ActiveAnchor, Decision, DecisionCache, Refusal, Trust, TrustSnapshot, Verifier,
 };
 
 const FAILED: Decision = Decision::Refused(Refusal::CertificateVerificationFailed);
 
-fn verified(record: &AnchorRecord) -> Decision {
+fn verified(record: &ActiveAnchor) -> Decision {
     Decision::Verified {
         certificate_id: record.certificate_id.clone(),
     }
@@ -29,7 +29,7 @@ fn a_rebuild_swaps_in_a_new_generation_and_a_failed_one_keeps_the_last() {
 
     let failed = verifier
         .trust()
-        .rebuild(|| Err::<Vec<AnchorRecord>, _>("database unreachable"));
+        .rebuild(|| Err::<Vec<ActiveAnchor>, _>("database unreachable"));
     assert_eq!(failed, Err("database unreachable"));
     assert_eq!(verifier.trust().snapshot().generation(), 1);
     assert_eq!(judge(&first), verified(&first_record));
@@ -56,7 +56,7 @@ fn a_rebuild_swaps_in_a_new_generation_and_a_failed_one_keeps_the_last() {
 
 #[test]
 fn a_failed_first_load_gives_no_trust() {
-    let loaded = Trust::load(|| Err::<Vec<AnchorRecord>, _>("database unreachable"));
+    let loaded = Trust::load(|| Err::<Vec<ActiveAnchor>, _>("database unreachable"));
     assert!(loaded.is_err());
 }
 
@@ -68,7 +68,7 @@ async fn an_asynchronous_rebuild_keeps_the_last_snapshot_when_it_fails() {
     let trust = Trust::new(TrustSnapshot::build(5, [record.clone()]));
 
     let failed = trust
-        .rebuild_async(async { Err::<Vec<AnchorRecord>, _>("timed out") })
+        .rebuild_async(async { Err::<Vec<ActiveAnchor>, _>("timed out") })
         .await;
     assert_eq!(failed, Err("timed out"));
     let snapshot = trust.snapshot();

@@ -16,7 +16,7 @@ const REQUIRED: Decision = Decision::Refused(Refusal::CertificateRequired);
 const INVALID: Decision = Decision::Refused(Refusal::InvalidCertificate);
 const FAILED: Decision = Decision::Refused(Refusal::CertificateVerificationFailed);
 
-fn verified(record: &orgcerts_gateway::AnchorRecord) -> Decision {
+fn verified(record: &orgcerts_gateway::ActiveAnchor) -> Decision {
     Decision::Verified {
         certificate_id: record.certificate_id.clone(),
     }

@@ -7,7 +7,7 @@ mod authfail;
 mod convert;
 mod error;
 mod extract;
-mod fdlimit;
+pub mod fdlimit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handlers;
@@ -19,7 +19,7 @@ mod metrics;
 mod middleware;
 mod ops;
 mod ratelimit;
-mod request;
+pub mod request;
 pub mod serve;
 
 use std::future::Future;

@@ -3,11 +3,14 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -51,9 +54,11 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// A rustls server configuration from a PEM certificate chain and a PEM private key, offering
-/// HTTP/2 and HTTP/1.1 by ALPN.
-pub fn tls_config(cert_path: &Path, key_path: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+/// A PEM certificate chain and its PEM private key, for a TLS listener.
+pub fn load_cert_and_key(
+    cert_path: &Path,
+    key_path: &Path,
+) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
     let certs = CertificateDer::pem_file_iter(cert_path)
         .with_context(|| format!("cannot read the TLS certificate {}", cert_path.display()))?
         .collect::<Result<Vec<_>, _>>()
@@ -65,6 +70,13 @@ pub fn tls_config(cert_path: &Path, key_path: &Path) -> anyhow::Result<Arc<rustl
     );
     let key = PrivateKeyDer::from_pem_file(key_path)
         .with_context(|| format!("cannot read a private key from {}", key_path.display()))?;
+    Ok((certs, key))
+}
+
+/// A rustls server configuration from a PEM certificate chain and a PEM private key, offering
+/// HTTP/2 and HTTP/1.1 by ALPN.
+pub fn tls_config(cert_path: &Path, key_path: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let (certs, key) = load_cert_and_key(cert_path, key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -76,6 +88,15 @@ pub fn tls_config(cert_path: &Path, key_path: &Path) -> anyhow::Result<Arc<rustl
     Ok(Arc::new(config))
 }
 
+/// What the accept loop knows of a connection when it makes the connection's service.
+#[derive(Debug, Clone, Copy)]
+pub struct Connection<'a> {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The TLS session, on a TLS listener (its peer certificates, its ALPN protocol).
+    pub tls: Option<&'a rustls::ServerConnection>,
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves; in-flight requests then get
 /// `limits.shutdown_grace` to finish.
 pub async fn serve_connections(
@@ -85,6 +106,23 @@ pub async fn serve_connections(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    // The peer's address travels with each request, for the failed-authentication limit.
+    serve_with(
+        listener,
+        tls,
+        limits,
+        shutdown,
+        move |conn: Connection<'_>| {
+            TowerToHyperService::new(
+                axum::Extension(crate::ClientAddr(conn.peer.ip())).layer(app.clone()),
+            )
+        },
+    )
+    .await
+}
+
+/// HTTP/1.1 and HTTP/2 with the limits' timeouts and header bounds.
+fn http_builder(limits: &ConnectionLimits) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -97,6 +135,49 @@ pub async fn serve_connections(
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
         .keep_alive_interval(Some(limits.header_read_timeout))
         .keep_alive_timeout(limits.header_read_timeout);
+    builder
+}
+
+/// What the accept loop asks of its user: the service for each connection, and what to do about
+/// a TLS handshake that failed. Any `Fn(Connection<'_>) -> S` makes services and ignores failed
+/// handshakes (they are logged at debug level either way).
+pub trait ConnectionServices<S>: Send + Sync + 'static {
+    /// The service that serves the requests of one connection, called once the connection is
+    /// established (after the TLS handshake, on a TLS listener).
+    fn make(&self, conn: Connection<'_>) -> S;
+    /// A TLS handshake failed or timed out.
+    fn handshake_failed(&self, _peer: SocketAddr, _timed_out: bool) {}
+}
+
+impl<F, S> ConnectionServices<S> for F
+where
+    F: Fn(Connection<'_>) -> S + Send + Sync + 'static,
+{
+    fn make(&self, conn: Connection<'_>) -> S {
+        self(conn)
+    }
+}
+
+/// The accept loop under [`serve_connections`], for any hyper service: `services` makes the
+/// service that serves each connection's requests.
+pub async fn serve_with<M, S, B>(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    services: M,
+) -> io::Result<()>
+where
+    M: ConnectionServices<S>,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let services = Arc::new(services);
+    let builder = http_builder(&limits);
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -125,10 +206,7 @@ pub async fn serve_connections(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        // The peer's address travels with each request, for the failed-authentication limit.
-        let service = TowerToHyperService::new(
-            axum::Extension(crate::ClientAddr(peer.ip())).layer(app.clone()),
-        );
+        let services = Arc::clone(&services);
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let acceptor = acceptor.clone();
@@ -148,6 +226,7 @@ pub async fn serve_connections(
                         tracing::debug!(%peer, "no request within the header timeout");
                         return;
                     }
+                    let service = services.make(Connection { peer, tls: None });
                     let conn =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
@@ -159,15 +238,21 @@ pub async fn serve_connections(
                         Ok(Ok(tls)) => tls,
                         Ok(Err(err)) => {
                             tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                            services.handshake_failed(peer, false);
                             return;
                         }
                         Err(_) => {
                             tracing::debug!(%peer, "TLS handshake timed out");
+                            services.handshake_failed(peer, true);
                             return;
                         }
                     };
                     // The protocol is known from ALPN: no sniffing, so a client that completes
                     // the handshake and then says nothing meets the protocol's own timeouts.
+                    let service = services.make(Connection {
+                        peer,
+                        tls: Some(tls.get_ref().1),
+                    });
                     let builder = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
                         builder.http2_only()
                     } else {

@@ -15,6 +15,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 #[derive(Clone, Copy)]
 pub struct RequestId([u8; 36]);
 
+impl Default for RequestId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl RequestId {
     /// A fresh random id.
     pub fn new() -> Self {

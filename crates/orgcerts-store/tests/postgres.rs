@@ -476,3 +476,38 @@ async fn change_count_moves_with_every_change_of_its_organization() {
     .unwrap();
     assert_eq!(change_count(&*b, &key).await, unchanged + 1);
 }
+
+/// The gateway's trust version read through one instance's pool moves, at once, with every
+/// change committed through another's: what a gateway beside the API servers relies on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_version_follows_other_instances_at_once() {
+    let (gateway, server, _schema) = two_instances().await;
+    let mut version = gateway.trust_version().await.unwrap();
+    let org = new_org(&*server).await;
+    let pid = insert_project(&*server, &org, T0).await;
+    let cert = insert_cert(&*server, &org, T0).await;
+    let next = gateway.trust_version().await.unwrap();
+    assert!(next > version, "{version} -> {next}");
+    version = next;
+    server
+        .set_certificates_active(
+            &org,
+            &Scope::Project(pid.clone()),
+            std::slice::from_ref(&cert.id),
+            true,
+            &Actor::operator(T0),
+        )
+        .await
+        .unwrap();
+    let next = gateway.trust_version().await.unwrap();
+    assert!(next > version, "activation: {version} -> {next}");
+    version = next;
+    assert_eq!(gateway.active_anchors().await.unwrap().len(), 1);
+    server
+        .archive_project(&org, &pid, &Actor::operator(T0))
+        .await
+        .unwrap();
+    let next = gateway.trust_version().await.unwrap();
+    assert!(next > version, "archive: {version} -> {next}");
+    assert_eq!(gateway.trust_version().await.unwrap(), next, "no write");
+}

@@ -327,3 +327,68 @@ async fn own_writes_change_the_token_without_a_check() {
         "not checked again within the delay"
     );
 }
+
+/// The gateway's trust version on a store another process writes to (a second store on the
+/// file has connections of its own, which is what `data_version` tells apart): each of the
+/// other's commits shows in the next read, however long this store went unasked, and within
+/// a second of polling in any case; this store's own writes show at once.
+#[tokio::test]
+async fn trust_version_sees_another_process_at_the_next_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orgcerts.db");
+    let gateway = SqliteStore::open(&path).unwrap();
+    let server = SqliteStore::open(&path).unwrap();
+    let org = new_org(&server).await;
+    let pid = insert_project(&server, &org, T0).await;
+
+    let first = gateway.trust_version().await.unwrap();
+    let cert = insert_cert(&server, &org, T0).await;
+    let polled = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let version = gateway.trust_version().await.unwrap();
+            if version != first {
+                break version;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "another process's upload unseen for 1 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    assert!(polled > first, "{first} -> {polled}");
+
+    // Unasked for longer than the checker thread keeps checking: the next read checks by itself.
+    let unasked = std::time::Duration::from_millis(200);
+    tokio::time::sleep(unasked).await;
+    assert_eq!(gateway.trust_version().await.unwrap(), polled, "no write");
+    tokio::time::sleep(unasked).await;
+    server
+        .set_certificates_active(
+            &org,
+            &Scope::Project(pid.clone()),
+            std::slice::from_ref(&cert.id),
+            true,
+            &Actor::operator(T0),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 10).await;
+    let activated = gateway.trust_version().await.unwrap();
+    assert!(activated > polled, "activation: {polled} -> {activated}");
+    assert_eq!(gateway.active_anchors().await.unwrap().len(), 1);
+
+    tokio::time::sleep(unasked).await;
+    server
+        .archive_project(&org, &pid, &Actor::operator(T0))
+        .await
+        .unwrap();
+    tokio::time::sleep(OTHER_PROCESS_DELAY * 10).await;
+    let archived = gateway.trust_version().await.unwrap();
+    assert!(archived > activated, "archive: {activated} -> {archived}");
+
+    // This store's own writes show at once, without a wait.
+    insert_cert(&gateway, &org, T0 + 1).await;
+    assert!(gateway.trust_version().await.unwrap() > archived);
+}

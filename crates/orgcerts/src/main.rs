@@ -1,6 +1,7 @@
 //! The `orgcerts` command line.
 
 mod admin;
+mod gateway_args;
 mod reference;
 mod remote;
 mod serve_args;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use gateway_args::GatewayArgs;
 use orgcerts_core::Store;
 use orgcerts_server::serve::init_logging;
 use orgcerts_store::OpenOptions;
@@ -32,7 +34,7 @@ struct Cli {
 /// The end of `orgcerts --help`: which commands need what, then the exit codes.
 fn top_level_help() -> String {
     format!(
-        "`serve` and `db …` work on the database (DATABASE_URL); `certs`, `projects`, `admin-keys` \
+        "`serve`, `gateway` and `db …` work on the database (DATABASE_URL); `certs`, `projects`, `admin-keys` \
          and `audit-logs` call the API with an admin key (OPENAI_ADMIN_KEY).\n\n{}",
         remote::EXIT_CODES_HELP
     )
@@ -109,6 +111,13 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Enforce the active certificates: an mTLS gateway in front of an OpenAI-compatible API
+    Gateway {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        gateway: GatewayArgs,
+    },
     /// Operator commands on the database: organizations and their admin keys
     Db(admin::DbArgs),
     /// `db organization`, under a hidden alias.
@@ -160,6 +169,16 @@ async fn main() -> ExitCode {
             Ok(_log) => match serve.into_config() {
                 Ok(config) => match database.open().await {
                     Ok(store) => orgcerts_server::serve::serve(config, store).await,
+                    Err(err) => Err(err.into()),
+                },
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(anyhow::Error::new(err).context("cannot start the log writer")),
+        },
+        Command::Gateway { database, gateway } => match init_logging(gateway.log_format.into()) {
+            Ok(_log) => match gateway.into_config() {
+                Ok(config) => match database.open().await {
+                    Ok(store) => orgcerts_gateway_server::run(config, store).await,
                     Err(err) => Err(err.into()),
                 },
                 Err(err) => Err(err),

@@ -4,7 +4,7 @@
 
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::Scope;
-use orgcerts_gateway::AnchorRecord;
+use orgcerts_gateway::ActiveAnchor;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
@@ -126,17 +126,17 @@ impl Tenant {
     }
 
     /// `ca` active for the whole organization.
-    pub fn org_anchor(&self, ca: &Ca) -> AnchorRecord {
+    pub fn org_anchor(&self, ca: &Ca) -> ActiveAnchor {
         self.anchor(ca, Scope::Organization, NOW + 365 * DAY)
     }
 
     /// `ca` active for `project` only.
-    pub fn project_anchor(&self, ca: &Ca, project: &ProjectId) -> AnchorRecord {
+    pub fn project_anchor(&self, ca: &Ca, project: &ProjectId) -> ActiveAnchor {
         self.anchor(ca, Scope::Project(project.clone()), NOW + 365 * DAY)
     }
 
-    pub fn anchor(&self, ca: &Ca, scope: Scope, expires_at: i64) -> AnchorRecord {
-        AnchorRecord {
+    pub fn anchor(&self, ca: &Ca, scope: Scope, expires_at: i64) -> ActiveAnchor {
+        ActiveAnchor {
             certificate_id: CertificateId::generate(),
             organization_id: self.organization.clone(),
             scope,

@@ -13,7 +13,7 @@
 use orgcerts_core::audit;
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::{
-    Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
@@ -403,6 +403,51 @@ pub(super) async fn set_active(
         .map(|certificate| ScopedCertificate {
             certificate,
             active,
+        })
+        .collect())
+}
+
+/// An activation as [`active_anchors`] reads it: organization, certificate, project (NULL at
+/// organization level), DER and notAfter.
+type AnchorRow = (String, String, Option<String>, Vec<u8>, i64);
+
+/// Every activation of a live certificate, in all organizations, for the mTLS gateway: one row
+/// per organization-level activation (`certificates.active`) and one per row of
+/// `project_certificates`, archived projects included, ordered by organization, certificate,
+/// then project (NULL, the organization scope, first). Ids compare bytewise (`COLLATE "C"`),
+/// as on SQLite, whatever the database's collation. A project activation counts only with its
+/// project in the certificate's organization, which activation guarantees; the join keeps it
+/// so should a row ever say otherwise.
+pub(super) async fn active_anchors(conn: &mut PgConnection) -> Attempt<Vec<ActiveAnchor>> {
+    let rows: Vec<AnchorRow> = sqlx::query_as(
+        "SELECT organization_id, certificate_id, project_id, der, expires_at FROM ( \
+             SELECT c.organization_id, c.id AS certificate_id, NULL::text AS project_id, \
+                    c.der, c.expires_at \
+               FROM certificates c \
+              WHERE c.active AND c.deleted_at IS NULL \
+             UNION ALL \
+             SELECT c.organization_id, c.id, pc.project_id, c.der, c.expires_at \
+               FROM project_certificates pc \
+               JOIN certificates c ON c.id = pc.certificate_id \
+               JOIN projects p \
+                 ON p.id = pc.project_id AND p.organization_id = c.organization_id \
+              WHERE c.deleted_at IS NULL \
+         ) a \
+         ORDER BY organization_id COLLATE \"C\", certificate_id COLLATE \"C\", \
+                  project_id COLLATE \"C\" NULLS FIRST",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(org, id, project, der, expires_at)| ActiveAnchor {
+            certificate_id: CertificateId::from_stored(id),
+            organization_id: OrganizationId::from_stored(org),
+            scope: project.map_or(Scope::Organization, |id| {
+                Scope::Project(ProjectId::from_stored(id))
+            }),
+            der,
+            expires_at,
         })
         .collect())
 }

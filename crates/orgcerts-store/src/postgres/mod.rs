@@ -17,8 +17,8 @@ use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
-    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
+    PoolStatus, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
@@ -441,5 +441,15 @@ impl Store for PostgresStore {
         query: &AuditQuery,
     ) -> Result<Page<AuditEntry>> {
         run!(&self.db, Mode::Read, |conn| audit::list(conn, org, query))
+    }
+
+    async fn active_anchors(&self) -> Result<Vec<ActiveAnchor>> {
+        run!(&self.db, Mode::Read, |conn| certificates::active_anchors(
+            conn
+        ))
+    }
+
+    async fn trust_version(&self) -> Result<u64> {
+        run!(&self.db, Mode::Read, |conn| keys::trust_version(conn))
     }
 }

@@ -15,8 +15,8 @@ use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization, PoolStatus,
-    ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
+    PoolStatus, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Result, Store};
@@ -454,6 +454,27 @@ impl Store for SqliteStore {
     ) -> Result<Page<AuditEntry>> {
         let (org, query) = (org.clone(), query.clone());
         self.read(move |tx| audit::list(tx, &org, &query)).await
+    }
+
+    async fn active_anchors(&self) -> Result<Vec<ActiveAnchor>> {
+        self.read(certificates::active_anchors).await
+    }
+
+    async fn trust_version(&self) -> Result<u64> {
+        // The change token ([`changes`]), checked against `data_version` on a reader thread
+        // unless a check began within the other-process delay: another process's commit shows
+        // within that delay. Not `change_token` first: asking it keeps the checker thread
+        // checking for a while, where one check per poll is enough. The token only grows.
+        let changes = Arc::clone(&self.changes);
+        self.readers
+            .run(move |_| {
+                changes.checked_token().ok_or_else(|| {
+                    // The check failed, or a quiet write held the watching connection
+                    // throughout (waiting for the write lock, or committing).
+                    storage("no change check could be made on the SQLite database")
+                })
+            })
+            .await
     }
 }
 

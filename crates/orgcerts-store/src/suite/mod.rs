@@ -28,6 +28,7 @@ use orgcerts_core::{Store, unix_now};
 mod activation;
 mod audit;
 mod certificates;
+mod gateway;
 mod isolation;
 mod keys_and_orgs;
 mod pagination;
@@ -37,6 +38,7 @@ mod service_accounts;
 pub use activation::*;
 pub use audit::*;
 pub use certificates::*;
+pub use gateway::*;
 pub use isolation::*;
 pub use keys_and_orgs::*;
 pub use pagination::*;
@@ -81,6 +83,9 @@ macro_rules! store_suite {
             service_accounts_of_archived_projects,
             service_accounts_are_isolated,
             service_accounts_and_keys_paginate,
+            active_anchors_list_every_activation_in_order,
+            trust_version_moves_with_every_gateway_change,
+            trust_version_stays_put_without_writes,
         );
     };
     (@scenarios $fresh:expr; $($scenario:ident),* $(,)?) => {

@@ -1,0 +1,429 @@
+//! The mTLS gateway: `orgcerts gateway`.
+//!
+//! It terminates TLS in front of an OpenAI-compatible upstream, asking each client for a
+//! certificate without requiring one ([`tls`]). Every request, never once per connection, is
+//! judged in the contract's order: its service account key ([`trust::TrustFeed::grant`]), the
+//! `OpenAI-Organization` and `OpenAI-Project` headers, then the client certificate against the
+//! anchors active for the key's project and organization ([`orgcerts_gateway::Verifier`]).
+//! A request that passes goes upstream with its body streamed both ways ([`proxy`]); a refused
+//! one gets the contract's error envelope ([`errors`]).
+//!
+//! Trust and keys come from the database `orgcerts serve` writes, kept current by polling its
+//! trust version ([`trust`]), so any number of gateways and API servers may share it.
+
+mod errors;
+mod metrics;
+mod proxy;
+mod tls;
+mod trust;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::{Request, Response, StatusCode, Uri};
+use orgcerts_core::{Service, Settings, Store};
+use orgcerts_gateway::Decision;
+use orgcerts_server::listener::{Connection, ConnectionLimits, ConnectionServices, serve_with};
+use orgcerts_server::request::RequestId;
+use rustls::pki_types::CertificateDer;
+use tokio::net::TcpListener;
+
+pub use errors::GatewayError;
+pub use proxy::UpstreamSettings;
+
+use metrics::Metrics;
+use proxy::Upstream;
+use trust::{Grant, TrustFeed};
+
+/// The body of every answer: the upstream's, streamed, or one of the gateway's own.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Connections the metrics listener may hold at once.
+const OPS_MAX_CONNECTIONS: usize = 32;
+
+/// Everything `orgcerts gateway` needs, already parsed (the command line lives in the binary).
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Address of the TLS listener (port 0 picks a free port; the chosen address is logged).
+    pub listen: SocketAddr,
+    /// PEM certificate chain of the gateway.
+    pub tls_cert: PathBuf,
+    /// PEM private key of the gateway.
+    pub tls_key: PathBuf,
+    /// Where passed requests go.
+    pub upstream: UpstreamSettings,
+    /// Address of the plain-HTTP listener serving `/metrics`, `/healthz` and `/readyz`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Connection-level limits of the TLS listener (the header timeout bounds handshakes too).
+    pub limits: ConnectionLimits,
+    /// How often the database's trust version is read.
+    pub trust_poll: Duration,
+    /// How old the last confirmed trust may be before requests are answered 503.
+    pub trust_max_age: Duration,
+    /// Certificate decisions kept in memory.
+    pub decision_cache_entries: usize,
+    /// Key lookups kept in memory.
+    pub key_cache_entries: usize,
+}
+
+/// A gateway's shared state.
+struct Gateway {
+    feed: Arc<TrustFeed>,
+    upstream: Upstream,
+    metrics: Metrics,
+}
+
+/// The certificates a connection's client presented in its handshake, leaf first.
+type ClientChain = Arc<[CertificateDer<'static>]>;
+
+/// What the request log line and the metrics learn of a judged request.
+#[derive(Default)]
+struct Judgement {
+    grant: Option<Arc<Grant>>,
+    certificate_id: Option<orgcerts_core::ids::CertificateId>,
+    upstream_status: Option<u16>,
+    upstream_time: Option<Duration>,
+}
+
+/// The request's bearer key: `Err` for a missing or repeated `Authorization` header; a header
+/// that is not a bearer key gives a key no lookup matches.
+fn bearer(headers: &HeaderMap) -> Result<&str, GatewayError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(GatewayError::MissingApiKey);
+    };
+    if values.next().is_some() {
+        return Err(GatewayError::DuplicateApiKey);
+    }
+    let value = value.to_str().map_err(|_| GatewayError::InvalidApiKey)?;
+    match value.split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Ok(key.trim()),
+        _ => Err(GatewayError::InvalidApiKey),
+    }
+}
+
+/// Whether a header the client sent names something else than `expected` (absent: no).
+fn names_other(headers: &HeaderMap, name: &str, expected: &str) -> bool {
+    headers
+        .get(name)
+        .is_some_and(|value| value.as_bytes() != expected.as_bytes())
+}
+
+impl Gateway {
+    /// Judges a `/v1` request: the key, the headers naming an organization or project, then the
+    /// client certificate.
+    async fn admit(
+        &self,
+        headers: &HeaderMap,
+        chain: &ClientChain,
+        judgement: &mut Judgement,
+    ) -> Result<(), GatewayError> {
+        let key = bearer(headers)?;
+        if !self.feed.is_fresh() {
+            return Err(GatewayError::TemporarilyUnavailable);
+        }
+        let grant = self
+            .feed
+            .grant(key)
+            .await
+            .map_err(|_| GatewayError::TemporarilyUnavailable)?
+            .ok_or(GatewayError::InvalidApiKey)?;
+        judgement.grant = Some(Arc::clone(&grant));
+        if names_other(
+            headers,
+            "openai-organization",
+            grant.organization_id.as_str(),
+        ) {
+            return Err(GatewayError::MismatchedOrganization);
+        }
+        if names_other(headers, "openai-project", grant.project_id.as_str()) {
+            return Err(GatewayError::MismatchedProject);
+        }
+        let started = Instant::now();
+        let decision = self.feed.verifier().verify(
+            &grant.organization_id,
+            &grant.project_id,
+            chain,
+            orgcerts_core::unix_now(),
+        );
+        self.metrics.verification(started.elapsed());
+        match decision {
+            Decision::Pass => Ok(()),
+            Decision::Verified { certificate_id } => {
+                judgement.certificate_id = Some(certificate_id);
+                Ok(())
+            }
+            Decision::Refused(refusal) => Err(GatewayError::Refused(refusal)),
+        }
+    }
+
+    /// Answers one request on a connection whose client presented `chain`.
+    async fn handle(&self, request: Request<Incoming>, chain: &ClientChain) -> Response<Body> {
+        let started = Instant::now();
+        let id = RequestId::new();
+        let path = request.uri().path();
+        if let Some(answer) = self.ops(path) {
+            return answer;
+        }
+        let method = request.method().clone();
+        let mut judgement = Judgement::default();
+        let result = if path == "/v1" || path.starts_with("/v1/") {
+            match self.admit(request.headers(), chain, &mut judgement).await {
+                Ok(()) => {
+                    let sent = Instant::now();
+                    let verified_leaf = judgement.certificate_id.as_ref().and(chain.first());
+                    let answer = self.upstream.forward(request, verified_leaf).await;
+                    let elapsed = sent.elapsed();
+                    judgement.upstream_time = Some(elapsed);
+                    if let Ok(response) = &answer {
+                        judgement.upstream_status = Some(response.status().as_u16());
+                        self.metrics.upstream(elapsed);
+                    }
+                    answer
+                }
+                Err(err) => Err(err),
+            }
+        } else {
+            Err(GatewayError::UnknownRoute)
+        };
+        let outcome = match &result {
+            Ok(_) if judgement.certificate_id.is_some() => "verified",
+            Ok(_) => "passed",
+            Err(err) => err.outcome(),
+        };
+        self.metrics.request(outcome);
+        let grant = judgement.grant.as_deref();
+        tracing::info!(
+            request_id = id.as_str(),
+            method = method.as_str(),
+            organization_id = grant.map(|g| g.organization_id.as_str()),
+            project_id = grant.map(|g| g.project_id.as_str()),
+            service_account_id = grant.map(|g| g.service_account_id.as_str()),
+            key_id = grant.map(|g| g.key_id.as_str()),
+            outcome,
+            certificate_id = judgement
+                .certificate_id
+                .as_ref()
+                .map(orgcerts_core::ids::CertificateId::as_str),
+            upstream_status = judgement.upstream_status,
+            upstream_us = judgement.upstream_time.map(micros),
+            latency_us = micros(started.elapsed()),
+            "request"
+        );
+        result.unwrap_or_else(|err| err.response(&id))
+    }
+
+    /// `/healthz`, `/readyz` and `/metrics`, on either listener (`/metrics` only on the metrics
+    /// listener: see [`Gateway::ops_only`]).
+    fn ops(&self, path: &str) -> Option<Response<Body>> {
+        match path {
+            "/healthz" => Some(json_answer(StatusCode::OK, r#"{"status":"ok"}"#)),
+            "/readyz" if self.feed.is_fresh() => {
+                Some(json_answer(StatusCode::OK, r#"{"status":"ready"}"#))
+            }
+            "/readyz" => Some(GatewayError::TemporarilyUnavailable.response(&RequestId::new())),
+            _ => None,
+        }
+    }
+
+    /// The metrics listener: the operator endpoints and nothing else.
+    fn ops_only(&self, path: &str) -> Response<Body> {
+        if path == "/metrics" {
+            self.metrics
+                .trust(self.feed.generation(), self.feed.anchor_count());
+            let mut response = Response::new(errors::full(Bytes::from(self.metrics.render())));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            return response;
+        }
+        self.ops(path)
+            .unwrap_or_else(|| GatewayError::UnknownRoute.response(&RequestId::new()))
+    }
+}
+
+/// Microseconds, for the log line.
+fn micros(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn json_answer(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(errors::full(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The service of one TLS connection: the gateway, and the chain the client presented.
+#[derive(Clone)]
+struct ConnectionService {
+    gateway: Arc<Gateway>,
+    chain: ClientChain,
+}
+
+impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.gateway.handle(request, &this.chain).await) })
+    }
+}
+
+/// Makes each TLS connection's service, with the chain its client presented, and counts
+/// handshakes.
+struct TlsConnections(Arc<Gateway>);
+
+impl ConnectionServices<ConnectionService> for TlsConnections {
+    fn make(&self, conn: Connection<'_>) -> ConnectionService {
+        let chain: ClientChain = conn
+            .tls
+            .and_then(|tls| tls.peer_certificates())
+            .map_or_else(
+                || Arc::from(Vec::new()),
+                |certs| certs.iter().map(|cert| cert.clone().into_owned()).collect(),
+            );
+        self.0.metrics.handshake(if chain.is_empty() {
+            "without_certificate"
+        } else {
+            "with_certificate"
+        });
+        ConnectionService {
+            gateway: Arc::clone(&self.0),
+            chain,
+        }
+    }
+
+    fn handshake_failed(&self, _peer: SocketAddr, timed_out: bool) {
+        self.0
+            .metrics
+            .handshake(if timed_out { "timed_out" } else { "failed" });
+    }
+}
+
+/// The metrics listener's service.
+#[derive(Clone)]
+struct OpsService(Arc<Gateway>);
+
+impl hyper::service::Service<Request<Incoming>> for OpsService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Response<Body>, Infallible>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        std::future::ready(Ok(self.0.ops_only(request.uri().path())))
+    }
+}
+
+/// Parses an upstream URL, as `--upstream` takes it.
+pub fn parse_upstream(text: &str) -> anyhow::Result<Uri> {
+    text.parse::<Uri>()
+        .with_context(|| format!("{text} is not a URL"))
+}
+
+/// Runs the gateway on `store` until SIGINT or SIGTERM.
+pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result<()> {
+    // The gateway reads keys and trust; the service's list cache is of no use to it.
+    let service = Arc::new(Service::new(
+        store,
+        Settings {
+            read_cache_items: 0,
+            ..Settings::default()
+        },
+    ));
+    let tls = tls::server_config(&config.tls_cert, &config.tls_key)?;
+    let upstream = Upstream::new(config.upstream.clone())?;
+    let feed = Arc::new(
+        TrustFeed::load(
+            service,
+            config.trust_max_age,
+            config.decision_cache_entries,
+            config.key_cache_entries,
+        )
+        .await
+        .context("cannot read the active certificates")?,
+    );
+    let gateway = Arc::new(Gateway {
+        feed: Arc::clone(&feed),
+        upstream,
+        metrics: Metrics::default(),
+    });
+    let poller = tokio::spawn(Arc::clone(&feed).poll(config.trust_poll));
+
+    let open_files = orgcerts_server::fdlimit::raise_open_file_limit();
+    let mut limits = config.limits.clone();
+    limits.max_connections =
+        orgcerts_server::fdlimit::connection_cap(limits.max_connections, open_files);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let ops_server = match config.metrics_listen {
+        Some(ops_addr) => {
+            let ops_listener = TcpListener::bind(ops_addr)
+                .await
+                .with_context(|| format!("cannot listen on {ops_addr} for metrics"))?;
+            tracing::info!(addr = %ops_listener.local_addr()?, "metrics listening");
+            let ops = OpsService(Arc::clone(&gateway));
+            let ops_limits = ConnectionLimits {
+                max_connections: OPS_MAX_CONNECTIONS,
+                ..limits.clone()
+            };
+            Some(tokio::spawn(serve_with(
+                ops_listener,
+                None,
+                ops_limits,
+                stopped(),
+                move |_: Connection<'_>| ops.clone(),
+            )))
+        }
+        None => None,
+    };
+    tokio::spawn(async move {
+        orgcerts_server::serve::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    tracing::info!(
+        %addr,
+        generation = feed.generation(),
+        anchors = feed.anchor_count(),
+        max_connections = limits.max_connections,
+        "listening"
+    );
+    serve_with(
+        listener,
+        Some(tls),
+        limits,
+        stopped(),
+        TlsConnections(gateway),
+    )
+    .await?;
+    if let Some(ops) = ops_server {
+        ops.await??;
+    }
+    poller.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
