@@ -11,6 +11,11 @@
 //!   `options=-c%20synchronous_commit%3Doff` in the URL). A crash while seeding may lose the
 //!   load; the benchmark then seeds again.
 //!
+//! For the gateway rows, `load` also activates every certificate (`--activate`), creates a
+//! project with a service account in each organization (`--service-keys-out`: its key, one a
+//! line) and puts a given CA among one organization's certificates (`--anchor`, `--anchor-org`),
+//! so that a client certificate it signed chains to an active anchor of that organization.
+//!
 //! Up to [`UPLOADS_IN_FLIGHT`] uploads run at once, so that the store commits them in groups as
 //! it would a busy server's. `--ids-out` is read back from the store when the load is done: the
 //! first organization's certificates in their list order (creation time, then creation
@@ -75,6 +80,20 @@ enum Command {
         /// (which is their list order, oldest first).
         #[arg(long)]
         ids_out: Option<PathBuf>,
+        /// Activate every certificate at the organization level once all are uploaded.
+        #[arg(long)]
+        activate: bool,
+        /// Create a project and a service account in every organization and write the
+        /// service account keys there, one per line, in organization order.
+        #[arg(long)]
+        service_keys_out: Option<PathBuf>,
+        /// A CA certificate (PEM file) uploaded as one of the certificates of organization
+        /// `--anchor-org`, in place of a minted one.
+        #[arg(long, requires = "anchor_org")]
+        anchor: Option<PathBuf>,
+        /// The organization (0-based, in creation order) that gets `--anchor`.
+        #[arg(long, requires = "anchor")]
+        anchor_org: Option<u64>,
     },
 }
 
@@ -88,11 +107,27 @@ fn main() -> anyhow::Result<()> {
             max_certificates_per_org,
             keys_out,
             ids_out,
+            activate,
+            service_keys_out,
+            anchor,
+            anchor_org,
         } => {
             anyhow::ensure!(
                 u64::from(max_certificates_per_org) >= certs_per_org,
                 "--max-certificates-per-org must be at least --certs-per-org"
             );
+            anyhow::ensure!(
+                anchor.is_none() || certs_per_org > 0,
+                "--anchor needs at least one certificate per organization"
+            );
+            let anchor = match (anchor, anchor_org) {
+                (Some(path), Some(org)) => Some((
+                    org,
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                )),
+                _ => None,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -103,6 +138,9 @@ fn main() -> anyhow::Result<()> {
                 max_certificates_per_org,
                 keys_out,
                 ids_out,
+                activate,
+                service_keys_out,
+                anchor,
             }))
         }
     }
@@ -150,6 +188,10 @@ struct Load {
     max_certificates_per_org: u32,
     keys_out: PathBuf,
     ids_out: Option<PathBuf>,
+    activate: bool,
+    service_keys_out: Option<PathBuf>,
+    /// The organization index and the PEM of `--anchor`.
+    anchor: Option<(u64, String)>,
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
@@ -186,7 +228,7 @@ async fn load(args: Load) -> anyhow::Result<()> {
     let mut pending: Vec<String> = Vec::new();
     let mut uploads = tokio::task::JoinSet::new();
     let mut uploaded = 0u64;
-    let mut first_org = None;
+    let mut orgs = Vec::new();
     let mut last_report = Instant::now();
     for org_index in 0..args.orgs {
         let (org, key) = service
@@ -194,16 +236,23 @@ async fn load(args: Load) -> anyhow::Result<()> {
             .await?;
         writeln!(keys, "{}", key.secret)?;
         let org = Arc::new(org.id);
-        first_org.get_or_insert_with(|| Arc::clone(&org));
+        orgs.push(Arc::clone(&org));
         for cert_index in 0..args.certs_per_org {
-            if pending.is_empty() {
+            let anchor = match &args.anchor {
+                Some((index, pem)) if *index == org_index && cert_index == 0 => Some(pem.clone()),
+                _ => None,
+            };
+            if anchor.is_none() && pending.is_empty() {
                 pending = rx
                     .recv()
                     .await
                     .context("the minting threads stopped early")?;
                 pending.reverse();
             }
-            let pem = pending.pop().context("an empty chunk of certificates")?;
+            let pem = match anchor {
+                Some(pem) => pem,
+                None => pending.pop().context("an empty chunk of certificates")?,
+            };
             if uploads.len() >= UPLOADS_IN_FLIGHT {
                 uploaded += finish_upload(&mut uploads).await?;
             }
@@ -228,8 +277,14 @@ async fn load(args: Load) -> anyhow::Result<()> {
     drop(rx);
     minter.await??;
     keys.flush()?;
-    if let (Some(path), Some(org)) = (&args.ids_out, first_org) {
-        write_ids(store.as_ref(), &org, path).await?;
+    if let (Some(path), Some(org)) = (&args.ids_out, orgs.first()) {
+        write_ids(store.as_ref(), org, path).await?;
+    }
+    if args.activate {
+        activate_all(&service, &store, &orgs).await?;
+    }
+    if let Some(path) = &args.service_keys_out {
+        write_service_keys(&service, &orgs, path).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -258,9 +313,62 @@ async fn finish_upload(
     }
 }
 
-/// Writes the ids of `org`'s certificates to `path`, one per line, in list order oldest first.
-async fn write_ids(store: &dyn Store, org: &OrganizationId, path: &PathBuf) -> anyhow::Result<()> {
-    let mut ids = create(path)?;
+/// Activates every certificate of every organization, at the organization level, as many
+/// at a time as one request may name; up to [`UPLOADS_IN_FLIGHT`] organizations at once.
+async fn activate_all(
+    service: &Service,
+    store: &Arc<dyn Store>,
+    orgs: &[Arc<OrganizationId>],
+) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for org in orgs {
+        if tasks.len() >= UPLOADS_IN_FLIGHT {
+            tasks.join_next().await.context("no task")???;
+        }
+        let (service, store, org) = (service.clone(), Arc::clone(store), Arc::clone(org));
+        tasks.spawn(async move {
+            let ids = certificate_ids(store.as_ref(), &org).await?;
+            for batch in ids.chunks(orgcerts_core::service::MAX_TOGGLE_IDS) {
+                service
+                    .set_certificates_active(&org, None, &Scope::Organization, batch, true)
+                    .await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("an activation panicked")??;
+    }
+    Ok(())
+}
+
+/// Creates a project with a service account in every organization; writes the accounts' keys
+/// to `path`, one per line, in organization order.
+async fn write_service_keys(
+    service: &Service,
+    orgs: &[Arc<OrganizationId>],
+    path: &PathBuf,
+) -> anyhow::Result<()> {
+    let mut out = create(path)?;
+    for org in orgs {
+        let project = service
+            .create_project(org, None, "bench project", None, None)
+            .await?;
+        let created = service
+            .create_project_service_account(org, None, project.id.as_str(), "bench", false)
+            .await?;
+        let key = created
+            .key
+            .context("a service account created without a key")?;
+        writeln!(out, "{}", key.secret)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The ids of `org`'s certificates in list order, oldest first.
+async fn certificate_ids(store: &dyn Store, org: &OrganizationId) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
     let mut page = PageRequest {
         limit: 100,
         after: None,
@@ -270,14 +378,20 @@ async fn write_ids(store: &dyn Store, org: &OrganizationId, path: &PathBuf) -> a
         let found = store
             .list_certificates(org, &Scope::Organization, &page)
             .await?;
-        for cert in &found.items {
-            writeln!(ids, "{}", cert.certificate.id)?;
-        }
+        ids.extend(found.items.iter().map(|c| c.certificate.id.to_string()));
         match found.items.last() {
             Some(last) if found.has_more => page.after = Some(last.certificate.id.to_string()),
-            _ => break,
+            _ => return Ok(ids),
         }
     }
-    ids.flush()?;
+}
+
+/// Writes the ids of `org`'s certificates to `path`, one per line, in list order oldest first.
+async fn write_ids(store: &dyn Store, org: &OrganizationId, path: &PathBuf) -> anyhow::Result<()> {
+    let mut out = create(path)?;
+    for id in certificate_ids(store, org).await? {
+        writeln!(out, "{id}")?;
+    }
+    out.flush()?;
     Ok(())
 }
