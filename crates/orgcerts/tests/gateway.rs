@@ -191,6 +191,26 @@ async fn headers_naming_another_organization_or_project_are_refused() {
     )
     .await;
     assert_eq!(reply.refused(), "mismatched_project");
+    // A second header naming another organization or project counts as much as a first.
+    for (name, own, other) in [
+        ("OpenAI-Organization", &own_org, &other_org),
+        ("OpenAI-Project", &a.project, &b.project),
+    ] {
+        let reply = call(
+            &client,
+            gateway,
+            "/models",
+            Some(&a.key),
+            &[(name, own), (name, other)],
+        )
+        .await;
+        let expected = if name == "OpenAI-Project" {
+            "mismatched_project"
+        } else {
+            "mismatched_organization"
+        };
+        assert_eq!(reply.refused(), expected, "{name}: {own}, {other}");
+    }
     assert!(stack.upstream.seen().is_empty());
 
     let reply = call(
@@ -634,18 +654,23 @@ async fn server_sent_events_pass_event_by_event() {
 }
 
 /// Requests on one open connection (without a client certificate) until `done`, then checks
-/// that every one of them went over that connection.
+/// that they all went over that connection, in `version`.
 async fn on_one_connection(
     stack: &Stack,
     client: &reqwest::Client,
+    version: reqwest::Version,
     key: &str,
     done: impl Fn(&Reply) -> bool,
     what: &str,
-) -> Duration {
-    let took = until(
+) {
+    until(
         PROPAGATION,
         what,
-        async || call(client, &stack.gateway, "/models", Some(key), &[]).await,
+        async || {
+            let reply = call(client, &stack.gateway, "/models", Some(key), &[]).await;
+            assert_eq!(reply.version, version);
+            reply
+        },
         done,
     )
     .await;
@@ -654,11 +679,11 @@ async fn on_one_connection(
         1,
         "one connection served every request"
     );
-    took
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deactivation_applies_to_the_next_request_of_an_open_connection() {
+/// An anchor is active for the project; `client` is refused on its connection, the anchor is
+/// deactivated, and the same connection's next requests pass.
+async fn deactivation_on_an_open_connection(http1: bool) {
     let stack = Stack::start().await;
     let tenant = stack.tenant("Keep-alive").await;
     let root = Ca::root("Keep-alive root");
@@ -666,10 +691,15 @@ async fn deactivation_applies_to_the_next_request_of_an_open_connection() {
         .api
         .anchor(&root.cert_pem, Some(&tenant.project))
         .await;
-    let client = stack.client();
+    let (client, version) = if http1 {
+        (stack.http1_client(), reqwest::Version::HTTP_11)
+    } else {
+        (stack.client(), reqwest::Version::HTTP_2)
+    };
     on_one_connection(
         &stack,
         &client,
+        version,
         &tenant.key,
         refused_with("certificate_required"),
         "refused while the anchor is active",
@@ -679,6 +709,7 @@ async fn deactivation_applies_to_the_next_request_of_an_open_connection() {
     on_one_connection(
         &stack,
         &client,
+        version,
         &tenant.key,
         passed,
         "passes once the anchor is deactivated",
@@ -686,11 +717,16 @@ async fn deactivation_applies_to_the_next_request_of_an_open_connection() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn activation_applies_to_the_next_request_of_an_open_connection() {
+/// `client` passes on its connection, an anchor is activated for the organization, and the
+/// same connection's next requests are refused.
+async fn activation_on_an_open_connection(http1: bool) {
     let stack = Stack::start().await;
     let tenant = stack.tenant("Keep-alive").await;
-    let client = stack.client();
+    let (client, version) = if http1 {
+        (stack.http1_client(), reqwest::Version::HTTP_11)
+    } else {
+        (stack.client(), reqwest::Version::HTTP_2)
+    };
     let reply = call(&client, &stack.gateway, "/models", Some(&tenant.key), &[]).await;
     assert!(passed(&reply), "{reply:?}");
     let root = Ca::root("Keep-alive root");
@@ -698,11 +734,32 @@ async fn activation_applies_to_the_next_request_of_an_open_connection() {
     on_one_connection(
         &stack,
         &client,
+        version,
         &tenant.key,
         refused_with("certificate_required"),
         "refused once the anchor is active",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_applies_to_the_next_request_of_an_open_http2_connection() {
+    deactivation_on_an_open_connection(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_applies_to_the_next_request_of_a_kept_alive_http1_connection() {
+    deactivation_on_an_open_connection(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_applies_to_the_next_request_of_an_open_http2_connection() {
+    activation_on_an_open_connection(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_applies_to_the_next_request_of_a_kept_alive_http1_connection() {
+    activation_on_an_open_connection(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

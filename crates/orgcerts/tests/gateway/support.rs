@@ -472,6 +472,15 @@ impl Stack {
         client(&self.tls.server, None)
     }
 
+    /// A client of the gateway without a client certificate that speaks HTTP/1.1 only (ALPN
+    /// `http/1.1`), keeping its connection alive between requests.
+    pub fn http1_client(&self) -> reqwest::Client {
+        base_client(&self.tls.server)
+            .http1_only()
+            .build()
+            .expect("a client")
+    }
+
     /// A client of the gateway presenting `identity_pem` (key and chain).
     pub fn client_with(&self, identity_pem: &str) -> reqwest::Client {
         client(&self.tls.server, Some(identity_pem))
@@ -511,6 +520,7 @@ impl Stack {
 /// An answer: status, headers, and the body as JSON (a JSON string when it is not JSON).
 #[derive(Debug)]
 pub struct Reply {
+    pub version: reqwest::Version,
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
@@ -518,11 +528,13 @@ pub struct Reply {
 
 impl Reply {
     pub async fn read(response: reqwest::Response) -> Self {
+        let version = response.version();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Self {
+            version,
             status,
             headers,
             body,
@@ -704,16 +716,21 @@ fn certificates_path(project: Option<&str>) -> String {
 
 /// A reqwest client that trusts the gateway's CA and presents `identity_pem`, if any.
 pub fn client(tls: &TlsServer, identity_pem: Option<&str>) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(reqwest::Certificate::from_pem(tls.ca_pem.as_bytes()).unwrap())
-        .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(15));
+    let mut builder = base_client(tls);
     if let Some(pem) = identity_pem {
         builder =
             builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("an identity"));
     }
     builder.build().expect("a client")
+}
+
+/// Trusts the gateway's CA and keeps at most one idle connection.
+fn base_client(tls: &TlsServer) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(tls.ca_pem.as_bytes()).unwrap())
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(15))
 }
 
 /// A request through the gateway: `POST /v1{path}` with a small JSON body, `key` as the bearer
