@@ -110,6 +110,24 @@ async fn without_anchors_a_request_passes_with_the_upstream_key_and_no_certifica
         seen_header(echo, "content-type"),
         Some(&json!(["application/json"]))
     );
+
+    // A body of some size streams through whole.
+    let big = "0123456789abcdef".repeat(128 * 1024);
+    let response = stack
+        .client()
+        .put(stack.gateway.url("/files/upload"))
+        .bearer_auth(&tenant.key)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(response).await;
+    assert!(passed(&reply), "{}", reply.status);
+    assert_eq!(reply.body["method"], "PUT");
+    assert!(
+        reply.body["body"] == big.as_str(),
+        "the 2 MiB body arrived unchanged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,6 +396,34 @@ async fn another_organizations_ca_and_a_leaf_without_client_auth_fail_verificati
         went_up,
         "nothing refused went upstream"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_or_not_yet_valid_leaf_fails_verification() {
+    use orgcerts_testkit::time::{Duration as Span, OffsetDateTime};
+    let stack = Stack::start().await;
+    let tenant = stack.tenant("Validity").await;
+    let root = Ca::root("Validity root");
+    stack
+        .enforce(&root.cert_pem, Some(&tenant.project), &tenant.key)
+        .await;
+    let now = OffsetDateTime::now_utc();
+    for (what, not_before, not_after) in [
+        ("expired", now - Span::days(10), now - Span::days(1)),
+        ("not yet valid", now + Span::days(1), now + Span::days(10)),
+    ] {
+        let leaf = root.mint(&LeafSpec::client(what).valid(not_before, not_after));
+        let reply = call(
+            &stack.client_with(&leaf.identity_pem()),
+            &stack.gateway,
+            "/models",
+            Some(&tenant.key),
+            &[],
+        )
+        .await;
+        assert_eq!(reply.refused(), "certificate_verification_failed", "{what}");
+    }
+    assert!(stack.upstream.seen().is_empty());
 }
 
 /// Inserts `pem` into the organization's certificates as the API did when it was still valid
