@@ -112,11 +112,13 @@ fn bearer(headers: &HeaderMap) -> Result<&str, GatewayError> {
     }
 }
 
-/// Whether a header the client sent names something else than `expected` (absent: no).
+/// Whether any of the client's headers called `name` names something else than `expected`
+/// (absent: no). Every value counts, not only the first: the upstream may read another.
 fn names_other(headers: &HeaderMap, name: &str, expected: &str) -> bool {
     headers
-        .get(name)
-        .is_some_and(|value| value.as_bytes() != expected.as_bytes())
+        .get_all(name)
+        .iter()
+        .any(|value| value.as_bytes() != expected.as_bytes())
 }
 
 impl Gateway {

@@ -5,13 +5,10 @@
 //!   needs.
 //! - [`database`]: a fresh database per test, SQLite or a PostgreSQL schema.
 //! - [`TestServer`]: the view of a running server that behavioural tests talk to.
-//!
-//! - Certificates minted at run time so that no checked-in file can expire: start from
-//!   [`CertSpec::ca`] (a valid CA anchor) and change one property to get the certificate a test
-//!   needs.
-//! - [`database`]: a fresh database per test, SQLite or a PostgreSQL schema.
+//! - [`pki`]: roots, intermediates and client certificates for TLS client authentication.
 
 pub mod database;
+pub mod pki;
 
 mod server;
 

@@ -15,15 +15,36 @@ pub use orgcerts_testproxy::{Fault, Proxy, proxy};
 /// The real `orgcerts serve` on a free port, over a fresh database (SQLite, or PostgreSQL with
 /// `ORGCERTS_TEST_ENGINE=postgres`), stopped when dropped.
 pub fn start_server() -> impl TestServer {
-    use std::io::BufRead;
     let database = orgcerts_testkit::database::TestDatabase::fresh();
-    let key = format!(
-        "sk-admin-{}",
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
-    );
+    let (mut child, addr, key) = spawn_serve(&database.url());
+    Running::new(format!("http://{addr}/v1"), key, move || {
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(database);
+    })
+}
+
+/// The real `orgcerts serve` on a free port over `database`, which outlives it (other processes,
+/// a gateway say, may share the database); stopped when dropped.
+pub fn start_server_on(database: &orgcerts_testkit::database::TestDatabase) -> Running {
+    let (mut child, addr, key) = spawn_serve(&database.url());
+    Running::new(format!("http://{addr}/v1"), key, move || {
+        let _ = child.kill();
+        let _ = child.wait();
+    })
+}
+
+/// The admin key `orgcerts serve` provisions on a fresh database in these tests.
+pub const BOOTSTRAP_ADMIN_KEY: &str = "sk-admin-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL";
+
+/// Starts `orgcerts serve` on `database_url` and waits for its `listening` line: the child, the
+/// address it listens on, and its admin key.
+fn spawn_serve(database_url: &str) -> (std::process::Child, String, String) {
+    use std::io::BufRead;
+    let key = BOOTSTRAP_ADMIN_KEY.to_owned();
     let mut child = Command::new(env!("CARGO_BIN_EXE_orgcerts"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env("DATABASE_URL", database.url())
+        .env("DATABASE_URL", database_url)
         .env("ORGCERTS_BOOTSTRAP_ADMIN_KEY", &key)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -40,11 +61,7 @@ pub fn start_server() -> impl TestServer {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Running::new(format!("http://{addr}/v1"), key, move || {
-        let _ = child.kill();
-        let _ = child.wait();
-        drop(database);
-    })
+    (child, addr, key)
 }
 
 /// What a run of the binary left.
