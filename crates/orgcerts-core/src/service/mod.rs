@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::cache::ReadCache;
-use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectApiKeyId, ProjectId};
 use crate::model::{Actor, AdminKey};
 use crate::page::Page;
 use crate::{Error, Result, Store, echo};
@@ -62,6 +62,10 @@ pub struct Service {
     /// Admin key authentications not yet written to storage: each key's latest use. Flushed
     /// in one write by [`Service::flush_key_use`], so that requests do not each write.
     admin_key_use: Arc<UseLog<AdminKeyId>>,
+    /// The same for service account keys, noted by the gateway
+    /// ([`Service::note_service_account_key_use`]) and flushed by
+    /// [`Service::flush_service_account_key_use`].
+    project_key_use: Arc<UseLog<ProjectApiKeyId>>,
 }
 
 /// A freshly created admin key: the record, and its secret text, shown once.
@@ -119,6 +123,7 @@ impl Service {
             settings,
             cache,
             admin_key_use: Arc::default(),
+            project_key_use: Arc::default(),
         }
     }
 

@@ -1,12 +1,13 @@
 //! `last_used_at` of service account keys: recorded in batches, the later time winning, deleted
-//! keys left alone, and neither audited nor a change for the gateway.
+//! keys left alone, and neither audited nor a change for the gateway; and the service's noted
+//! uses reaching the store in one flush.
 
 use std::time::Duration;
 
-use orgcerts_core::Store;
 use orgcerts_core::ids::{OrganizationId, ProjectApiKeyId, ProjectId};
 use orgcerts_core::model::{Actor, OwnerAccess, ServiceAccountKey};
 use orgcerts_core::page::Order;
+use orgcerts_core::{Service, Settings, Store};
 
 use super::gateway::settled;
 use super::service_accounts::{service_account, service_account_key, types};
@@ -131,5 +132,55 @@ pub async fn service_account_key_use_is_recorded(store: SharedStore) {
         store.trust_version().await.unwrap(),
         version,
         "key use changes nothing a gateway decides by"
+    );
+}
+
+/// The service keeps the latest of several noted uses of a key and writes them with one flush;
+/// until then, its own reads of the key already show them. A flush with nothing noted writes
+/// nothing and succeeds.
+pub async fn service_flushes_the_latest_service_account_key_use(store: SharedStore) {
+    let (org, pid, keys) = keys_of_one_account(&store, 2).await;
+    let (a, b) = (&keys[0].id, &keys[1].id);
+    let service = Service::new(store.clone(), Settings::default());
+    for at in [T0 + 20, T0 + 70, T0 + 50] {
+        service.note_service_account_key_use(a, at);
+    }
+    service.note_service_account_key_use(b, T0 + 10);
+
+    assert_eq!(
+        last_used(&*store, &org, &pid, &[a, b]).await,
+        [None, None],
+        "noting writes nothing"
+    );
+    let retrieved = service
+        .retrieve_project_api_key(&org, pid.as_str(), a.as_str())
+        .await
+        .unwrap();
+    assert_eq!(retrieved.key.last_used_at, Some(T0 + 70), "shown unflushed");
+
+    service.flush_service_account_key_use().await.unwrap();
+    assert_eq!(
+        last_used(&*store, &org, &pid, &[a, b]).await,
+        [Some(T0 + 70), Some(T0 + 10)],
+        "the latest use of each key, in one flush"
+    );
+
+    service.flush_service_account_key_use().await.unwrap();
+    service.note_service_account_key_use(a, T0 + 60);
+    service.flush_service_account_key_use().await.unwrap();
+    let listed = service
+        .list_project_api_keys(
+            &org,
+            pid.as_str(),
+            &page(100, Order::Asc, None),
+            OwnerAccess::Any,
+        )
+        .await
+        .unwrap();
+    let times: Vec<_> = listed.items.iter().map(|k| k.key.last_used_at).collect();
+    assert_eq!(
+        times,
+        [Some(T0 + 70), Some(T0 + 10)],
+        "a later flush of an earlier use changes nothing"
     );
 }

@@ -86,6 +86,7 @@ macro_rules! store_suite {
             service_accounts_are_isolated,
             service_accounts_and_keys_paginate,
             service_account_key_use_is_recorded,
+            service_flushes_the_latest_service_account_key_use,
             active_anchors_list_every_activation_in_order,
             trust_version_moves_with_every_gateway_change,
             trust_version_stays_put_without_writes,
