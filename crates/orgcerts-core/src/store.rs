@@ -35,9 +35,9 @@ pub trait Store: ServiceAccountStore + Send + Sync + 'static {
     /// A cheap value that changes whenever a change is committed to the database: at once for
     /// a change this store acknowledged, within a short delay the engine states for another
     /// process's (another instance, the operator's command line). Writes nothing cached depends
-    /// on (admin keys' `last_used_at`) may leave it as it is. `None` where the engine cannot tell
-    /// cheaply; then the service caches no admin keys, and lists only where
-    /// [`Store::admin_key_for_request`] gives a change count.
+    /// on (`last_used_at` of admin keys and of service account keys) may leave it as it is.
+    /// `None` where the engine cannot tell cheaply; then the service caches no admin keys, and
+    /// lists only where [`Store::admin_key_for_request`] gives a change count.
     ///
     /// The service reads it *before* reading data it caches and keeps the data only while the
     /// token is unchanged (see [`crate::cache`] for the guarantee that gives).
@@ -312,4 +312,11 @@ pub trait ServiceAccountStore: Send + Sync + 'static {
         &self,
         hash: &KeyHash,
     ) -> Result<Option<ServiceAccountKeyGrant>>;
+    /// Records the gateway's authentications: each key's `last_used_at` becomes the later of
+    /// the stored value and the given one. One write for the whole batch; not audited.
+    /// Deleted and unknown keys are left alone, without an error. Nothing cached or trusted
+    /// shows `last_used_at`, so this store's [`Store::change_token`] and
+    /// [`Store::trust_version`] need not move for it (a store that cannot tell this write from
+    /// others, such as SQLite watching another process, may still see it as a change).
+    async fn record_service_account_key_use(&self, uses: &[(ProjectApiKeyId, i64)]) -> Result<()>;
 }

@@ -13,7 +13,7 @@ use orgcerts_core::page::Order;
 use orgcerts_core::{Error, Store};
 use orgcerts_store::suite::{
     T0, fake_anchor, insert_cert, insert_project, list_all, new_cert, new_org, real_anchor,
-    unsaved_org,
+    service_account, service_account_key, unsaved_org,
 };
 use orgcerts_store::{OpenError, OpenOptions, open, open_with};
 use orgcerts_testkit::database::{PgSchema, postgres_url, with_search_path};
@@ -510,4 +510,61 @@ async fn trust_version_follows_other_instances_at_once() {
     let next = gateway.trust_version().await.unwrap();
     assert!(next > version, "archive: {version} -> {next}");
     assert_eq!(gateway.trust_version().await.unwrap(), next, "no write");
+}
+
+/// Service account key use as the database holds it: a deleted key's row keeps its
+/// `last_used_at`, and an empty batch sends no statement (it succeeds at once while another
+/// session holds a lock that any update of the keys would wait for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_key_use_skips_deleted_keys_and_empty_batches() {
+    let (store, schema) = fresh_pg().await;
+    let org = new_org(&*store).await;
+    let pid = insert_project(&*store, &org, T0).await;
+    let account = service_account(&org, &pid, "Bot", T0);
+    let (live, _) = service_account_key(&account, T0);
+    let (gone, _) = service_account_key(&account, T0);
+    let actor = Actor::operator(T0);
+    store
+        .insert_service_account(&account, Some(&live), &actor)
+        .await
+        .unwrap();
+    store
+        .insert_service_account_key(&gone, &actor)
+        .await
+        .unwrap();
+    store
+        .delete_project_api_key(&org, &pid, &gone.id, &actor)
+        .await
+        .unwrap();
+    store
+        .record_service_account_key_use(&[(live.id.clone(), T0 + 5), (gone.id.clone(), T0 + 5)])
+        .await
+        .unwrap();
+
+    let mut conn = sql(&schema).await;
+    for (id, expected) in [(&live.id, Some(T0 + 5)), (&gone.id, None)] {
+        let stored: Option<i64> =
+            sqlx::query_scalar("SELECT last_used_at FROM service_account_keys WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(stored, expected, "{id}");
+    }
+
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("LOCK TABLE service_account_keys IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let empty = tokio::time::timeout(
+        Duration::from_secs(2),
+        store.record_service_account_key_use(&[]),
+    )
+    .await;
+    tx.rollback().await.unwrap();
+    assert!(
+        matches!(empty, Ok(Ok(()))),
+        "an empty batch waited for the lock: {empty:?}"
+    );
 }

@@ -8,7 +8,8 @@ use orgcerts_core::Store;
 use orgcerts_core::model::{Actor, Scope};
 use orgcerts_core::page::Order;
 use orgcerts_store::suite::{
-    T0, admin_key, insert_cert, insert_project, list_all, new_org, unsaved_org,
+    T0, admin_key, insert_cert, insert_project, list_all, new_org, service_account,
+    service_account_key, unsaved_org,
 };
 use orgcerts_store::{OTHER_PROCESS_DELAY, OpenError, SqliteStore, open};
 use tempfile::TempDir;
@@ -391,4 +392,62 @@ async fn trust_version_sees_another_process_at_the_next_read() {
     // This store's own writes show at once, without a wait.
     insert_cert(&gateway, &org, T0 + 1).await;
     assert!(gateway.trust_version().await.unwrap() > archived);
+}
+
+/// Service account key use as the file holds it: a deleted key's row keeps its `last_used_at`,
+/// and an empty batch does not even take the write lock (it succeeds at once while another
+/// connection holds it).
+#[tokio::test]
+async fn service_account_key_use_skips_deleted_keys_and_empty_batches() {
+    let (store, dir) = fresh().await;
+    let org = new_org(&*store).await;
+    let pid = insert_project(&*store, &org, T0).await;
+    let account = service_account(&org, &pid, "Bot", T0);
+    let (live, _) = service_account_key(&account, T0);
+    let (gone, _) = service_account_key(&account, T0);
+    let actor = Actor::operator(T0);
+    store
+        .insert_service_account(&account, Some(&live), &actor)
+        .await
+        .unwrap();
+    store
+        .insert_service_account_key(&gone, &actor)
+        .await
+        .unwrap();
+    store
+        .delete_project_api_key(&org, &pid, &gone.id, &actor)
+        .await
+        .unwrap();
+    store
+        .record_service_account_key_use(&[(live.id.clone(), T0 + 5), (gone.id.clone(), T0 + 5)])
+        .await
+        .unwrap();
+
+    let conn = rusqlite::Connection::open(dir.path().join("orgcerts.db")).unwrap();
+    let stored = |id: &str| -> Option<i64> {
+        conn.query_row(
+            "SELECT last_used_at FROM service_account_keys WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(stored(live.id.as_str()), Some(T0 + 5));
+    assert_eq!(
+        stored(gone.id.as_str()),
+        None,
+        "the deleted key is left alone"
+    );
+
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let empty = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        store.record_service_account_key_use(&[]),
+    )
+    .await;
+    conn.execute_batch("COMMIT").unwrap();
+    assert!(
+        matches!(empty, Ok(Ok(()))),
+        "an empty batch waited for the write lock: {empty:?}"
+    );
 }

@@ -65,43 +65,26 @@ impl Service {
     }
 
     fn note_key_use(&self, key: &AdminKeyId, at: i64) {
-        if let Ok(mut pending) = self.pending_use.lock() {
-            // The key's id is copied only the first time it is seen between two flushes.
-            match pending.get_mut(key) {
-                Some(latest) => *latest = (*latest).max(at),
-                None => {
-                    pending.insert(key.clone(), at);
-                }
-            }
-        }
+        self.admin_key_use.note(key, at);
     }
 
     /// Writes the remembered authentications to storage in one batch (called every few
     /// seconds and at shutdown). On failure they are kept for the next flush.
     pub async fn flush_key_use(&self) -> Result<()> {
-        let batch: Vec<(AdminKeyId, i64)> = match self.pending_use.lock() {
-            Ok(mut pending) => pending.drain().collect(),
-            Err(_) => return Ok(()),
-        };
+        let batch = self.admin_key_use.take();
         if batch.is_empty() {
             return Ok(());
         }
         let result = self.store.record_admin_key_use(&batch).await;
         if result.is_err() {
-            for (key, at) in batch {
-                self.note_key_use(&key, at);
-            }
+            self.admin_key_use.keep(batch);
         }
         result
     }
 
     /// `key` with the uses this instance has not flushed yet folded into `last_used_at`.
     fn with_pending_use(&self, mut key: AdminKey) -> AdminKey {
-        if let Ok(pending) = self.pending_use.lock()
-            && let Some(&at) = pending.get(&key.id)
-        {
-            key.last_used_at = Some(key.last_used_at.map_or(at, |stored| stored.max(at)));
-        }
+        key.last_used_at = self.admin_key_use.latest(&key.id, key.last_used_at);
         key
     }
 

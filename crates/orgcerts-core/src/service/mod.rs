@@ -6,20 +6,21 @@
 
 mod admin_keys;
 mod certificates;
+mod key_use;
 mod projects;
 mod service_accounts;
 
 pub use service_accounts::{CreatedServiceAccount, DEFAULT_KEY_NAME, IssuedServiceAccountKey};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::cache::ReadCache;
-use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
+use crate::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectApiKeyId, ProjectId};
 use crate::model::{Actor, AdminKey};
 use crate::page::Page;
 use crate::{Error, Result, Store, echo};
+use key_use::UseLog;
 
 /// The longest certificate or project name, in Unicode scalar values.
 pub const MAX_NAME_CHARS: usize = 256;
@@ -58,9 +59,13 @@ pub struct Service {
     store: Arc<dyn Store>,
     settings: Settings,
     cache: Option<Arc<ReadCache>>,
-    /// Authentications not yet written to storage: each key's latest use. Flushed in one
-    /// write by [`Service::flush_key_use`], so that requests do not each write.
-    pending_use: Arc<Mutex<HashMap<AdminKeyId, i64>>>,
+    /// Admin key authentications not yet written to storage: each key's latest use. Flushed
+    /// in one write by [`Service::flush_key_use`], so that requests do not each write.
+    admin_key_use: Arc<UseLog<AdminKeyId>>,
+    /// The same for service account keys, noted by the gateway
+    /// ([`Service::note_service_account_key_use`]) and flushed by
+    /// [`Service::flush_service_account_key_use`].
+    project_key_use: Arc<UseLog<ProjectApiKeyId>>,
 }
 
 /// A freshly created admin key: the record, and its secret text, shown once.
@@ -117,7 +122,8 @@ impl Service {
             store,
             settings,
             cache,
-            pending_use: Arc::default(),
+            admin_key_use: Arc::default(),
+            project_key_use: Arc::default(),
         }
     }
 

@@ -214,9 +214,18 @@ impl Service {
         access: OwnerAccess,
     ) -> Result<Page<ProjectApiKeyRecord>> {
         let project = self.retrieve_project(org, project_id).await?;
-        self.store
+        let page = self
+            .store
             .list_project_api_keys(org, &project.id, page, access)
-            .await
+            .await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|k| self.with_pending_key_use(k))
+                .collect(),
+            has_more: page.has_more,
+        })
     }
 
     /// `retrieve-project-api-key`.
@@ -231,6 +240,7 @@ impl Service {
         self.store
             .project_api_key(org, &project_id, &key_id)
             .await?
+            .map(|k| self.with_pending_key_use(k))
             .ok_or_else(|| Error::ProjectApiKeyNotFound { id: echo(id) })
     }
 
@@ -263,5 +273,35 @@ impl Service {
             Some(grant) if grant.hash.matches(&hash) => Ok(grant),
             _ => Err(Error::InvalidApiKey),
         }
+    }
+
+    /// Remembers that the gateway let a request through with service account key `key` at
+    /// `at`, for its `last_used_at`: only in memory (of several uses, the latest wins) until
+    /// [`Service::flush_service_account_key_use`] writes them, so that requests never each
+    /// write.
+    pub fn note_service_account_key_use(&self, key: &ProjectApiKeyId, at: i64) {
+        self.project_key_use.note(key, at);
+    }
+
+    /// Writes the remembered service account key uses to storage in one batch (called every
+    /// few seconds and at shutdown); nothing when none was noted. On failure they are kept for
+    /// the next flush.
+    pub async fn flush_service_account_key_use(&self) -> Result<()> {
+        let batch = self.project_key_use.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let result = self.store.record_service_account_key_use(&batch).await;
+        if result.is_err() {
+            self.project_key_use.keep(batch);
+        }
+        result
+    }
+
+    /// `record` with the uses this instance has not flushed yet folded into `last_used_at`.
+    fn with_pending_key_use(&self, mut record: ProjectApiKeyRecord) -> ProjectApiKeyRecord {
+        let key = &mut record.key;
+        key.last_used_at = self.project_key_use.latest(&key.id, key.last_used_at);
+        record
     }
 }

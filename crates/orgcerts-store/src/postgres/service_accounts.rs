@@ -374,4 +374,13 @@ impl ServiceAccountStore for PostgresStore {
     ) -> Result<Option<ServiceAccountKeyGrant>> {
         run!(&self.db, Mode::Read, |conn| keys::grant_by_hash(conn, hash))
     }
+
+    async fn record_service_account_key_use(&self, uses: &[(ProjectApiKeyId, i64)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        // Not audited: the organizations' change counts, and so the trust version and the
+        // read cache's stamps, stay as they are.
+        run!(&self.db, Mode::Write, |conn| keys::record_use(conn, uses))
+    }
 }

@@ -24,12 +24,13 @@
 //! read before that write; a token read more than [`OTHER_PROCESS_DELAY`] after another
 //! process committed differs from every token read before that commit.
 //!
-//! The same connection also writes `last_used_at` of admin keys ([`ChangeWatch::write_quietly`]):
-//! nothing cached depends on it, and a connection's own commits do not change its
-//! `data_version`, so the server's periodic flush of key use does not empty the cache. While
-//! such a write holds the database's write lock, no other connection can commit, so the
-//! `data_version` it asked after taking the lock stays current until it commits: tokens are
-//! vouched for all along, and requests keep using the cache during the flush.
+//! The same connection also writes `last_used_at` of admin keys and of service account keys
+//! ([`ChangeWatch::write_quietly`]): nothing cached depends on it, and a connection's own
+//! commits do not change its `data_version`, so the server's periodic flush of key use does not
+//! empty the cache, nor the gateway's move its trust version. While such a write holds the
+//! database's write lock, no other connection can commit, so the `data_version` it asked after
+//! taking the lock stays current until it commits: tokens are vouched for all along, and
+//! requests keep using the cache during the flush.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, TryLockError, Weak};

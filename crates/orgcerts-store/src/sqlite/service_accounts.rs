@@ -3,6 +3,8 @@
 //! transaction (the writer's `BEGIN IMMEDIATE`), so an archive or a delete committed meanwhile
 //! cannot slip between the check and the change.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use orgcerts_core::audit;
 use orgcerts_core::ids::{OrganizationId, ProjectApiKeyId, ProjectId, ServiceAccountId};
@@ -371,5 +373,26 @@ impl ServiceAccountStore for SqliteStore {
     ) -> Result<Option<ServiceAccountKeyGrant>> {
         let hash = *hash;
         self.read(move |tx| keys::grant_by_hash(tx, &hash)).await
+    }
+
+    async fn record_service_account_key_use(&self, uses: &[(ProjectApiKeyId, i64)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        // Written quietly, like admin keys' use, so that the change token stays as it is. That
+        // is right only while nothing the token guards shows a service account key's
+        // `last_used_at`: the service's read cache ([`orgcerts_core::cache`]) holds admin keys'
+        // principals and certificate lists, never project API keys (their retrievals and lists
+        // read the store every time), and the gateway's trust snapshot and cached keys, renewed
+        // when `trust_version` (this token) moves, hold grants, which carry no `last_used_at`.
+        // A write through the writer would only make every flush of a gateway rebuild its
+        // snapshot and forget its keys, for nothing. (Other processes on the file see the
+        // commit all the same, as for admin keys.) Should project API keys ever be cached
+        // under the token, this must become a write through the writer instead.
+        let uses = uses.to_vec();
+        let changes = Arc::clone(&self.changes);
+        tokio::task::spawn_blocking(move || changes.write_quietly(|tx| keys::record_use(tx, &uses)))
+            .await
+            .map_err(storage)?
     }
 }

@@ -213,7 +213,7 @@ pub async fn active_anchors_list_every_activation_in_order(store: SharedStore) {
 
 /// Waits until the trust version stays the same over two reads 20 ms apart (an engine may
 /// move it once more after a write, as it notices the write a second way) and returns it.
-async fn settled(store: &SharedStore) -> u64 {
+pub(super) async fn settled(store: &SharedStore) -> u64 {
     let mut last = store.trust_version().await.unwrap();
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -30,6 +30,7 @@ mod audit;
 mod certificates;
 mod gateway;
 mod isolation;
+mod key_use;
 mod keys_and_orgs;
 mod pagination;
 mod projects;
@@ -40,6 +41,7 @@ pub use audit::*;
 pub use certificates::*;
 pub use gateway::*;
 pub use isolation::*;
+pub use key_use::*;
 pub use keys_and_orgs::*;
 pub use pagination::*;
 pub use projects::*;
@@ -83,6 +85,8 @@ macro_rules! store_suite {
             service_accounts_of_archived_projects,
             service_accounts_are_isolated,
             service_accounts_and_keys_paginate,
+            service_account_key_use_is_recorded,
+            service_flushes_the_latest_service_account_key_use,
             active_anchors_list_every_activation_in_order,
             trust_version_moves_with_every_gateway_change,
             trust_version_stays_put_without_writes,

@@ -51,7 +51,7 @@ pub fn service_account_key(
 }
 
 /// The types of the organization's entries, newest first.
-async fn types(store: &SharedStore, org: &OrganizationId) -> Vec<String> {
+pub(super) async fn types(store: &SharedStore, org: &OrganizationId) -> Vec<String> {
     let query = AuditQuery {
         limit: 100,
         ..AuditQuery::default()

@@ -207,6 +207,27 @@ pub(super) async fn delete(
     super::super::audit::record(conn, &entry).await
 }
 
+/// Moves each live key's `last_used_at` to the given time unless it is later already, in one
+/// statement (a key named twice counts with its latest time).
+pub(super) async fn record_use(
+    conn: &mut PgConnection,
+    uses: &[(ProjectApiKeyId, i64)],
+) -> Attempt<()> {
+    let ids: Vec<&str> = uses.iter().map(|(id, _)| id.as_str()).collect();
+    let times: Vec<i64> = uses.iter().map(|(_, at)| *at).collect();
+    sqlx::query(
+        "UPDATE service_account_keys k SET last_used_at = greatest(k.last_used_at, u.at) \
+         FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u(id, at) \
+               GROUP BY id) AS u \
+         WHERE k.id = u.id AND k.deleted_at IS NULL",
+    )
+    .bind(&ids)
+    .bind(&times)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn grant_by_hash(
     conn: &mut PgConnection,
     hash: &KeyHash,

@@ -206,6 +206,20 @@ pub(super) fn delete(
     super::super::audit::record(conn, &entry)
 }
 
+/// Moves each live key's `last_used_at` to the given time unless it is later already.
+pub(super) fn record_use(conn: &Connection, uses: &[(ProjectApiKeyId, i64)]) -> Result<()> {
+    let mut update = conn
+        .prepare_cached(
+            "UPDATE service_account_keys SET last_used_at = max(coalesce(last_used_at, ?2), ?2) \
+             WHERE id = ?1 AND deleted_at IS NULL",
+        )
+        .sql()?;
+    for (id, at) in uses {
+        update.execute(params![id.as_str(), at]).sql()?;
+    }
+    Ok(())
+}
+
 pub(super) fn grant_by_hash(
     conn: &Connection,
     hash: &KeyHash,
