@@ -74,6 +74,22 @@ pub struct GatewayConfig {
     pub decision_cache_entries: usize,
     /// Key lookups kept in memory.
     pub key_cache_entries: usize,
+    /// Time between the batched writes of the service account keys' `last_used_at`.
+    pub key_use_flush: Duration,
+}
+
+/// Writes the service account keys' last use every `every`, in one batch, never once per
+/// request.
+fn spawn_key_use_flusher(feed: Arc<TrustFeed>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(err) = feed.service().flush_service_account_key_use().await {
+                tracing::warn!(error = %err, "could not record the service account keys' last use");
+            }
+        }
+    })
 }
 
 /// A gateway's shared state.
@@ -141,6 +157,11 @@ impl Gateway {
             .map_err(|_| GatewayError::TemporarilyUnavailable)?
             .ok_or(GatewayError::InvalidApiKey)?;
         judgement.grant = Some(Arc::clone(&grant));
+        let now = orgcerts_core::unix_now();
+        // The key authenticated: its `last_used_at`, written in batches ([`spawn_key_use_flusher`]).
+        self.feed
+            .service()
+            .note_service_account_key_use(&grant.key_id, now);
         if names_other(
             headers,
             "openai-organization",
@@ -152,12 +173,10 @@ impl Gateway {
             return Err(GatewayError::MismatchedProject);
         }
         let started = Instant::now();
-        let decision = self.feed.verifier().verify(
-            &grant.organization_id,
-            &grant.project_id,
-            chain,
-            orgcerts_core::unix_now(),
-        );
+        let decision =
+            self.feed
+                .verifier()
+                .verify(&grant.organization_id, &grant.project_id, chain, now);
         self.metrics.verification(started.elapsed());
         match decision {
             Decision::Pass => Ok(()),
@@ -366,6 +385,7 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
         metrics: Metrics::default(),
     });
     let poller = tokio::spawn(Arc::clone(&feed).poll(config.trust_poll));
+    let flusher = spawn_key_use_flusher(Arc::clone(&feed), config.key_use_flush);
 
     let open_files = orgcerts_server::fdlimit::raise_open_file_limit();
     let mut limits = config.limits.clone();
@@ -426,6 +446,11 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
         ops.await??;
     }
     poller.abort();
+    flusher.abort();
+    // The last authentications, so that `last_used_at` survives the restart.
+    if let Err(err) = feed.service().flush_service_account_key_use().await {
+        tracing::warn!(error = %err, "could not record the service account keys' last use");
+    }
     tracing::info!("stopped");
     Ok(())
 }

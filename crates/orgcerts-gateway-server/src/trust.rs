@@ -130,6 +130,11 @@ impl TrustFeed {
         })
     }
 
+    /// The service the keys are looked up through.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
     /// The verifier over the current snapshot.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier

@@ -94,6 +94,12 @@ pub struct GatewayArgs {
     /// Key lookups kept in memory between changes to the database.
     #[arg(long, env = "ORGCERTS_KEY_CACHE_ENTRIES", default_value_t = 100_000)]
     pub key_cache_entries: usize,
+
+    /// Seconds between the writes of the service account keys' `last_used_at`, each one batch
+    /// for all keys used since the last (and a last one at shutdown), never a write per request.
+    #[arg(long, env = "ORGCERTS_KEY_USE_FLUSH_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub key_use_flush_secs: u64,
 }
 
 impl GatewayArgs {
@@ -121,6 +127,7 @@ impl GatewayArgs {
             trust_max_age: Duration::from_millis(self.trust_max_age_ms),
             decision_cache_entries: self.decision_cache_entries,
             key_cache_entries: self.key_cache_entries,
+            key_use_flush: Duration::from_secs(self.key_use_flush_secs),
         })
     }
 }

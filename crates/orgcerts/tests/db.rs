@@ -142,7 +142,7 @@ fn top_level_help_groups_the_database_commands_and_says_what_each_kind_needs() {
     }
     let line = help
         .lines()
-        .skip_while(|line| !line.contains("`serve` and `db …` work on the database"))
+        .skip_while(|line| !line.contains("`serve`, `gateway` and `db …` work on the database"))
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");

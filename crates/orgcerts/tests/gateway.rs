@@ -156,6 +156,62 @@ async fn without_an_upstream_key_the_clients_authorization_is_removed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_used_at_the_gateway_shows_its_last_use_in_the_api() {
+    let stack = Stack::with(GatewayOptions {
+        key_use_flush_secs: 1,
+        ..GatewayOptions::default()
+    })
+    .await;
+    let tenant = stack.tenant("Used").await;
+    let path = format!(
+        "/organization/projects/{}/api_keys/{}",
+        tenant.project, tenant.key_id
+    );
+    let before = stack.api.send(reqwest::Method::GET, &path, None).await;
+    assert_eq!(before.status, 200, "{before:?}");
+    assert_eq!(before.body["last_used_at"], Value::Null, "{before:?}");
+
+    let started = unix_now();
+    let reply = call(
+        &stack.client(),
+        &stack.gateway,
+        "/models",
+        Some(&tenant.key),
+        &[],
+    )
+    .await;
+    assert!(passed(&reply), "{reply:?}");
+    // Written in the gateway's next batch, a second later at most.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let used = loop {
+        let key = stack.api.send(reqwest::Method::GET, &path, None).await;
+        if let Some(at) = key.body["last_used_at"].as_i64() {
+            break at;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "last_used_at never recorded: {key:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        (started..=unix_now()).contains(&used),
+        "last_used_at {used} is the time of the request"
+    );
+}
+
+/// Unix seconds now.
+fn unix_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_unknown_and_admin_keys_are_refused() {
     let stack = Stack::start().await;
     let client = stack.client();

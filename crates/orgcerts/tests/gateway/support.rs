@@ -251,6 +251,7 @@ pub struct GatewayOptions {
     pub header_read_timeout_secs: u64,
     pub max_header_bytes: Option<usize>,
     pub trust_poll_ms: u64,
+    pub key_use_flush_secs: u64,
 }
 
 impl Default for GatewayOptions {
@@ -263,6 +264,7 @@ impl Default for GatewayOptions {
             header_read_timeout_secs: 10,
             max_header_bytes: None,
             trust_poll_ms: 50,
+            key_use_flush_secs: 10,
         }
     }
 }
@@ -366,7 +368,11 @@ pub fn start_gateway(
             "--header-read-timeout-secs",
             &options.header_read_timeout_secs.to_string(),
         ])
-        .args(["--trust-poll-ms", &options.trust_poll_ms.to_string()]);
+        .args(["--trust-poll-ms", &options.trust_poll_ms.to_string()])
+        .args([
+            "--key-use-flush-secs",
+            &options.key_use_flush_secs.to_string(),
+        ]);
     if let Some(key) = &options.upstream_api_key {
         command.args(["--upstream-api-key", key]);
     }
