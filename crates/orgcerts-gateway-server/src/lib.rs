@@ -29,7 +29,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
 use orgcerts_core::{Service, Settings, Store};
 use orgcerts_gateway::Decision;
@@ -197,8 +197,10 @@ impl Gateway {
             return answer;
         }
         let method = request.method().clone();
+        let version = request.version();
         let mut judgement = Judgement::default();
-        let result = if path == "/v1" || path.starts_with("/v1/") {
+        // Whether the connection can carry another request after this answer.
+        let (result, reusable) = if path == "/v1" || path.starts_with("/v1/") {
             match self.admit(request.headers(), chain, &mut judgement).await {
                 Ok(()) => {
                     let sent = Instant::now();
@@ -210,12 +212,17 @@ impl Gateway {
                         judgement.upstream_status = Some(response.status().as_u16());
                         self.metrics.upstream(elapsed);
                     }
-                    answer
+                    // After a failed upstream call, the request body may be partly unread.
+                    let reusable = answer.is_ok();
+                    (answer, reusable)
                 }
-                Err(err) => Err(err),
+                Err(err) => (Err(err), drain(request.into_body()).await),
             }
         } else {
-            Err(GatewayError::UnknownRoute)
+            (
+                Err(GatewayError::UnknownRoute),
+                drain(request.into_body()).await,
+            )
         };
         let outcome = match &result {
             Ok(_) if judgement.certificate_id.is_some() => "verified",
@@ -241,7 +248,15 @@ impl Gateway {
             latency_us = micros(started.elapsed()),
             "request"
         );
-        result.unwrap_or_else(|err| err.response(&id))
+        let mut response = result.unwrap_or_else(|err| err.response(&id));
+        if !reusable && version <= hyper::Version::HTTP_11 {
+            // The rest of the request cannot be told from the next one: say that the connection
+            // ends here, rather than close it unannounced after the answer.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 
     /// `/healthz`, `/readyz` and `/metrics`, on either listener (`/metrics` only on the metrics
@@ -272,6 +287,36 @@ impl Gateway {
         self.ops(path)
             .unwrap_or_else(|| GatewayError::UnknownRoute.response(&RequestId::new()))
     }
+}
+
+/// The most of a refused request's body read so that its connection can carry the next
+/// request; a larger or slower body ends the connection after the answer instead.
+const DRAIN_BYTES: usize = 64 * 1024;
+/// How long a refused request's body is waited for.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// Reads and drops the body of a request answered without it: whether it ended within
+/// [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(mut body: Incoming) -> bool {
+    use http_body_util::BodyExt as _;
+    use hyper::body::Body as _;
+    if body.is_end_stream() {
+        return true;
+    }
+    let read = async {
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            total += frame.data_ref().map_or(0, Bytes::len);
+            if total > DRAIN_BYTES {
+                return false;
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIME, read)
+        .await
+        .unwrap_or(false)
 }
 
 /// Microseconds, for the log line.
