@@ -78,9 +78,16 @@ def fresh_database():
         raise ValueError(f"ORGCERTS_TEST_ENGINE={engine!r}: use sqlite or postgres")
 
 
+def orgcerts_binary() -> str:
+    """The orgcerts binary under test: ORGCERTS_BIN, or the debug build of this checkout."""
+    return os.environ.get("ORGCERTS_BIN", "target/debug/orgcerts")
+
+
 class Server:
     def __init__(self, binary: str, database_url: str):
         self.key = admin_key()
+        # Other processes of a test (the gateway) share the server's database.
+        self.database_url = database_url
         env = dict(os.environ)
         env.update(
             {
@@ -154,9 +161,8 @@ class Server:
 
 @pytest.fixture
 def server():
-    binary = os.environ.get("ORGCERTS_BIN", "target/debug/orgcerts")
     with fresh_database() as database_url:
-        srv = Server(binary, database_url)
+        srv = Server(orgcerts_binary(), database_url)
         try:
             yield srv
         finally:
