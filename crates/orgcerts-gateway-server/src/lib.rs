@@ -35,8 +35,8 @@ use orgcerts_core::{Service, Settings, Store};
 use orgcerts_gateway::Decision;
 use orgcerts_server::listener::{Connection, ConnectionLimits, ConnectionServices, serve_with};
 use orgcerts_server::request::RequestId;
+use orgcerts_server::serve::{Stop, bind, ops_limits, within_open_file_limit};
 use rustls::pki_types::CertificateDer;
-use tokio::net::TcpListener;
 
 pub use errors::GatewayError;
 pub use proxy::UpstreamSettings;
@@ -47,9 +47,6 @@ use trust::{Grant, TrustFeed};
 
 /// The body of every answer: the upstream's, streamed, or one of the gateway's own.
 pub type Body = BoxBody<Bytes, hyper::Error>;
-
-/// Connections the metrics listener may hold at once.
-const OPS_MAX_CONNECTIONS: usize = 32;
 
 /// Everything `orgcerts gateway` needs, already parsed (the command line lives in the binary).
 #[derive(Debug, Clone)]
@@ -432,46 +429,25 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
     let poller = tokio::spawn(Arc::clone(&feed).poll(config.trust_poll));
     let flusher = spawn_key_use_flusher(Arc::clone(&feed), config.key_use_flush);
 
-    let open_files = orgcerts_server::fdlimit::raise_open_file_limit();
-    let mut limits = config.limits.clone();
-    limits.max_connections =
-        orgcerts_server::fdlimit::connection_cap(limits.max_connections, open_files);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let limits = within_open_file_limit(&config.limits);
+    let stop = Stop::on_signal();
+    let listener = bind(config.listen, "the gateway").await?;
     let addr = listener.local_addr()?;
     let ops_server = match config.metrics_listen {
         Some(ops_addr) => {
-            let ops_listener = TcpListener::bind(ops_addr)
-                .await
-                .with_context(|| format!("cannot listen on {ops_addr} for metrics"))?;
+            let ops_listener = bind(ops_addr, "metrics").await?;
             tracing::info!(addr = %ops_listener.local_addr()?, "metrics listening");
             let ops = OpsService(Arc::clone(&gateway));
-            let ops_limits = ConnectionLimits {
-                max_connections: OPS_MAX_CONNECTIONS,
-                ..limits.clone()
-            };
             Some(tokio::spawn(serve_with(
                 ops_listener,
                 None,
-                ops_limits,
-                stopped(),
+                ops_limits(&limits),
+                stop.stopped(),
                 move |_: Connection<'_>| ops.clone(),
             )))
         }
         None => None,
     };
-    tokio::spawn(async move {
-        orgcerts_server::serve::shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
     tracing::info!(
         %addr,
         generation = feed.generation(),
@@ -483,7 +459,7 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
         listener,
         Some(tls),
         limits,
-        stopped(),
+        stop.stopped(),
         TlsConnections(gateway),
     )
     .await?;

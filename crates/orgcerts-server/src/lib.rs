@@ -7,7 +7,7 @@ mod authfail;
 mod convert;
 mod error;
 mod extract;
-pub mod fdlimit;
+mod fdlimit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handlers;

@@ -1,5 +1,6 @@
 //! `orgcerts serve`: settings, logging, first-start bootstrap and the serving loop.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -144,6 +145,62 @@ pub fn spawn_key_use_flusher(
     })
 }
 
+/// `limits` with `max_connections` capped below the open-file limit, which is raised to its
+/// hard limit first; a warning says when the cap bites.
+pub fn within_open_file_limit(limits: &ConnectionLimits) -> ConnectionLimits {
+    let open_files = crate::fdlimit::raise_open_file_limit();
+    let mut capped = limits.clone();
+    capped.max_connections = crate::fdlimit::connection_cap(limits.max_connections, open_files);
+    if capped.max_connections < limits.max_connections {
+        tracing::warn!(
+            open_file_limit = open_files,
+            max_connections = capped.max_connections,
+            "connections capped below --max-connections to stay within the open-file limit"
+        );
+    }
+    capped
+}
+
+/// The limits of an operator listener (`--metrics-listen`): a few connections of the headroom
+/// [`crate::fdlimit::HEADROOM`] keeps for it.
+pub fn ops_limits(limits: &ConnectionLimits) -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections: OPS_MAX_CONNECTIONS,
+        ..limits.clone()
+    }
+}
+
+/// Binds a listener, saying which one in the error.
+pub async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for {what}"))
+}
+
+/// Stops every listener of a process at once, on SIGINT or SIGTERM.
+#[derive(Debug, Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    /// Listens for the signals from now on.
+    pub fn on_signal() -> Self {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        Self(stop_rx)
+    }
+
+    /// Resolves once the signal has come.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.0.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+}
+
 /// Runs the server on `store` until SIGINT or SIGTERM.
 pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let service = Arc::new(Service::new(
@@ -160,46 +217,20 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
     };
     let flusher = spawn_key_use_flusher(Arc::clone(&service), config.key_use_flush);
     let state = AppState::new(Arc::clone(&service), config.http.clone());
-    let open_files = crate::fdlimit::raise_open_file_limit();
-    let mut limits = config.limits.clone();
-    limits.max_connections = crate::fdlimit::connection_cap(limits.max_connections, open_files);
-    if limits.max_connections < config.limits.max_connections {
-        tracing::warn!(
-            open_file_limit = open_files,
-            max_connections = limits.max_connections,
-            "connections capped below --max-connections to stay within the open-file limit"
-        );
-    }
-    // The operator's listener gets a few connections of the headroom kept for it.
-    let ops_limits = ConnectionLimits {
-        max_connections: OPS_MAX_CONNECTIONS,
-        ..limits.clone()
-    };
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let limits = within_open_file_limit(&config.limits);
+    let stop = Stop::on_signal();
+    let listener = bind(config.listen, "the API").await?;
     let addr = listener.local_addr()?;
     let ops_server = match config.metrics_listen {
         Some(ops_addr) => {
-            let ops_listener = TcpListener::bind(ops_addr)
-                .await
-                .with_context(|| format!("cannot listen on {ops_addr} for metrics"))?;
+            let ops_listener = bind(ops_addr, "metrics").await?;
             tracing::info!(addr = %ops_listener.local_addr()?, "metrics listening");
             Some(tokio::spawn(serve_connections(
                 ops_listener,
                 crate::ops_app(state.clone()),
                 None,
-                ops_limits,
-                stopped(),
+                ops_limits(&limits),
+                stop.stopped(),
             )))
         }
         None => None,
@@ -214,14 +245,9 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
             }
         })
     };
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-
     tracing::info!(%addr, tls = tls.is_some(), max_connections = limits.max_connections, "listening");
     let app = crate::app(state);
-    serve_connections(listener, app, tls, limits, stopped()).await?;
+    serve_connections(listener, app, tls, limits, stop.stopped()).await?;
     if let Some(ops) = ops_server {
         ops.await??;
     }

@@ -1226,18 +1226,25 @@ async fn a_ten_megabyte_chain_is_refused_at_the_handshake() {
     let leaf = root.client("huge client");
     let copies = 10 * 1024 * 1024 / leaf.cert_der.len() + 1;
     let chain = vec![rustls::pki_types::CertificateDer::from(leaf.cert_der.clone()); copies];
-    let huge = connector(
-        &stack.tls.server,
-        Some((chain, &leaf.key_der)),
-        &[b"http/1.1"],
-    );
-    let result = try_request(&stack, &huge, &tenant.key).await;
+    refused_at_the_handshake(&stack, &tenant.key, chain, &leaf.key_der).await;
+}
+
+/// A client presenting `chain` (with `key`) gets no answer: its handshake fails, is counted
+/// as failed, and the gateway goes on serving others.
+async fn refused_at_the_handshake(
+    stack: &Stack,
+    tenant_key: &str,
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: &[u8],
+) {
+    let client = connector(&stack.tls.server, Some((chain, key)), &[b"http/1.1"]);
+    let result = try_request(stack, &client, tenant_key).await;
     assert!(
         result.is_err(),
         "no answer over that connection: {result:?}"
     );
-    handshake_counted(&stack, "failed").await;
-    still_serves(&stack, &tenant.key, passed).await;
+    handshake_counted(stack, "failed").await;
+    still_serves(stack, tenant_key, passed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1249,18 +1256,7 @@ async fn a_garbage_certificate_fails_the_handshake() {
     let mut garbage = vec![0; 700];
     rand::rng().fill_bytes(&mut garbage);
     let chain = vec![rustls::pki_types::CertificateDer::from(garbage)];
-    let connector = connector(
-        &stack.tls.server,
-        Some((chain, &key.key_der)),
-        &[b"http/1.1"],
-    );
-    let result = try_request(&stack, &connector, &tenant.key).await;
-    assert!(
-        result.is_err(),
-        "no answer over that connection: {result:?}"
-    );
-    handshake_counted(&stack, "failed").await;
-    still_serves(&stack, &tenant.key, passed).await;
+    refused_at_the_handshake(&stack, &tenant.key, chain, &key.key_der).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
