@@ -1,10 +1,11 @@
 //! async-openai (crates.io, feature `administration`), a client no one on this team wrote,
-//! driving every certificate, project, admin API key and audit log method it has against the
-//! server.
+//! driving every certificate, project, admin API key, audit log, service account and project
+//! API key method it has against the server.
 //!
 //! Its typed responses are its own wire types, so a field of the wrong type or a missing
-//! required field fails the call. Two defects of its own are worked around, and asserted so
-//! that an upgrade that fixes them is noticed:
+//! required field fails the call. Its service account and project API key types read every
+//! answer as it is; three defects of its own elsewhere are worked around, and asserted so that
+//! an upgrade that fixes them is noticed:
 //! - `GetCertificateQuery` (a `Vec` in a query) cannot be serialized, so `include[]=content`
 //!   is passed by hand;
 //! - `ProjectListResponse::has_more` is typed `String` (the spec says boolean), so the typed
@@ -28,6 +29,15 @@ use async_openai::types::admin::certificates::{
     ListOrganizationCertificatesQuery, ListProjectCertificatesOrder, ListProjectCertificatesQuery,
     ModifyCertificateRequestArgs, ToggleCertificatesRequestArgs, UploadCertificateRequest,
     UploadCertificateRequestArgs,
+};
+use async_openai::types::admin::project_api_keys::{
+    ListProjectApiKeysQuery, OwnerProjectAccess, ProjectApiKeyOwnerType,
+};
+use async_openai::types::admin::project_service_accounts::{
+    CreateProjectServiceAccountApiKeyBody, ListProjectServiceAccountsQuery,
+    ProjectServiceAccountCreateRequest, ProjectServiceAccountCreateResponse,
+    ProjectServiceAccountRole, UpdateProjectServiceAccountBody,
+    UpdateProjectServiceAccountBodyRole,
 };
 use async_openai::types::admin::projects::{
     ListProjectsQuery, Project, ProjectCreateRequest, ProjectUpdateRequestArgs,
@@ -564,4 +574,305 @@ async fn admin_api_keys_and_the_audit_log() {
         ["api_key.deleted", "api_key.created", "api_key.created"]
     );
     assert_eq!(seen[1].1.as_deref(), Some(created.id.as_str()));
+}
+
+/// Creates a service account named `name` in `project` with its default membership and key.
+async fn create_account(
+    openai: &OpenAI,
+    project: &str,
+    name: &str,
+) -> ProjectServiceAccountCreateResponse {
+    openai
+        .admin()
+        .projects()
+        .service_accounts(project)
+        .create(ProjectServiceAccountCreateRequest {
+            name: name.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+async fn create_project(openai: &OpenAI, name: &str) -> String {
+    let request = ProjectCreateRequest {
+        name: name.to_owned(),
+        ..Default::default()
+    };
+    openai.admin().projects().create(request).await.unwrap().id
+}
+
+/// Service accounts (create with and without a key, retrieve, update, another key, list,
+/// delete), with async-openai's own types.
+#[tokio::test]
+async fn every_service_account_method() {
+    record_requests();
+    let server = TestServer::start().await;
+    let openai = client(&server);
+    let project = create_project(&openai, "Apps").await;
+    let admin = openai.admin();
+    let projects = admin.projects();
+    let accounts = || projects.service_accounts(&project);
+
+    let created = create_account(&openai, &project, "Deployer").await;
+    assert!(created.id.starts_with("svc_acct_"), "{}", created.id);
+    assert_eq!(created.object, "organization.project.service_account");
+    assert_eq!(
+        (created.name.as_str(), created.role.as_str()),
+        ("Deployer", "member")
+    );
+    let first = created.api_key.expect("a key with the default membership");
+    assert_eq!(first.object, "organization.project.service_account.api_key");
+    assert_eq!(first.name, "Secret Key");
+    assert!(first.id.starts_with("key_"));
+    assert!(first.value.starts_with("sk-svcacct-") && first.value.len() == 11 + 64);
+    assert_eq!(first.expires_at, None);
+
+    let got = accounts().retrieve(&created.id).await.unwrap();
+    assert_eq!(
+        (got.object.as_str(), got.id.as_str(), got.name.as_str()),
+        (
+            "organization.project.service_account",
+            created.id.as_str(),
+            "Deployer"
+        )
+    );
+    assert!(matches!(got.role, ProjectServiceAccountRole::Member));
+    assert_eq!(got.created_at, created.created_at);
+
+    let updated = accounts()
+        .update(
+            &created.id,
+            UpdateProjectServiceAccountBody {
+                name: Some("Release bot".to_owned()),
+                role: Some(UpdateProjectServiceAccountBodyRole::Owner),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Release bot");
+    assert!(matches!(updated.role, ProjectServiceAccountRole::Owner));
+
+    let second = accounts()
+        .create_api_key(
+            &created.id,
+            CreateProjectServiceAccountApiKeyBody {
+                name: Some("ci".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        second.object,
+        "organization.project.service_account.api_key"
+    );
+    assert_eq!(second.name, "ci");
+    assert!(second.value.starts_with("sk-svcacct-"));
+    assert_ne!(second.value, first.value);
+
+    let alone = accounts()
+        .create(ProjectServiceAccountCreateRequest {
+            name: "Later".to_owned(),
+            create_service_account_only: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(alone.role, "none");
+    assert!(alone.api_key.is_none(), "no key without a role");
+
+    let listed = accounts().list().await.unwrap();
+    assert_eq!(listed.object, "list");
+    assert!(!listed.has_more);
+    let ids: Vec<&str> = listed.data.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, [created.id.as_str(), alone.id.as_str()]);
+    assert_eq!(listed.data[0].name, "Release bot");
+    assert!(matches!(
+        listed.data[1].role,
+        ProjectServiceAccountRole::None
+    ));
+    assert_eq!(listed.first_id.as_deref(), Some(created.id.as_str()));
+    assert_eq!(listed.last_id.as_deref(), Some(alone.id.as_str()));
+
+    let deleted = accounts().delete(&created.id).await.unwrap();
+    assert_eq!(
+        (
+            deleted.object.as_str(),
+            deleted.id.as_str(),
+            deleted.deleted
+        ),
+        (
+            "organization.project.service_account.deleted",
+            created.id.as_str(),
+            true
+        )
+    );
+    assert_eq!(
+        api_error(accounts().retrieve(&created.id).await),
+        (404, None)
+    );
+    assert_eq!(api_error(accounts().delete(&created.id).await), (404, None));
+}
+
+/// Project API keys (list, retrieve, delete), with async-openai's own types: the owner, the
+/// redacted value, and the keys of a deleted service account gone with it.
+#[tokio::test]
+async fn every_project_api_key_method() {
+    record_requests();
+    let server = TestServer::start().await;
+    let openai = client(&server);
+    let project = create_project(&openai, "Apps").await;
+    let admin = openai.admin();
+    let projects = admin.projects();
+    let keys = || projects.api_keys(&project);
+
+    let account = create_account(&openai, &project, "Deployer").await;
+    let first = account.api_key.unwrap();
+    let second = projects
+        .service_accounts(&project)
+        .create_api_key(
+            &account.id,
+            CreateProjectServiceAccountApiKeyBody::default(),
+        )
+        .await
+        .unwrap();
+
+    let key_list = keys().list().await.unwrap();
+    assert_eq!(key_list.object, "list");
+    assert!(!key_list.has_more);
+    let key_ids: Vec<&str> = key_list.data.iter().map(|k| k.id.as_str()).collect();
+    assert_eq!(key_ids, [first.id.as_str(), second.id.as_str()]);
+    let listed_first = &key_list.data[0];
+    assert_eq!(listed_first.object, "organization.project.api_key");
+    assert_eq!(listed_first.name, "Secret Key");
+    assert_eq!(listed_first.last_used_at, None);
+    assert!(matches!(
+        listed_first.owner_project_access,
+        Some(OwnerProjectAccess::Active)
+    ));
+    assert!(matches!(
+        listed_first.owner.r#type,
+        ProjectApiKeyOwnerType::ServiceAccount
+    ));
+    assert!(listed_first.owner.user.is_none());
+    let owner = listed_first.owner.service_account.as_ref().unwrap();
+    assert_eq!(
+        (owner.id.as_str(), owner.name.as_str(), owner.role.as_str()),
+        (account.id.as_str(), "Deployer", "member")
+    );
+    // The secret is shown once: the list has only its redacted form.
+    let redacted = &listed_first.redacted_value;
+    assert!(redacted.starts_with(&first.value[..13]), "{redacted}");
+    assert!(redacted.ends_with(&first.value[first.value.len() - 4..]));
+    assert!(!redacted.contains(&first.value[13..first.value.len() - 4]));
+
+    let got = keys().retrieve(&first.id).await.unwrap();
+    assert_eq!(
+        (got.id.as_str(), &got.redacted_value),
+        (first.id.as_str(), redacted)
+    );
+    let deleted = keys().delete(&first.id).await.unwrap();
+    assert_eq!(
+        (
+            deleted.object.as_str(),
+            deleted.id.as_str(),
+            deleted.deleted
+        ),
+        (
+            "organization.project.api_key.deleted",
+            first.id.as_str(),
+            true
+        )
+    );
+    assert_eq!(api_error(keys().retrieve(&first.id).await), (404, None));
+    assert_eq!(api_error(keys().delete(&first.id).await), (404, None));
+
+    projects
+        .service_accounts(&project)
+        .delete(&account.id)
+        .await
+        .unwrap();
+    assert_eq!(api_error(keys().retrieve(&second.id).await), (404, None));
+    let left = keys().list().await.unwrap();
+    assert!(left.data.is_empty(), "its keys went with it");
+}
+
+/// Both lists page with their own query types (`limit`, `after`), and the key list filters on
+/// `owner_project_access`.
+#[tokio::test]
+async fn service_account_and_key_lists_page_with_their_query_types() {
+    record_requests();
+    let server = TestServer::start().await;
+    let openai = client(&server);
+    let project = create_project(&openai, "Apps").await;
+    let admin = openai.admin();
+    let projects = admin.projects();
+    let mut made = Vec::new();
+    let mut made_keys = Vec::new();
+    for i in 0..5 {
+        let created = create_account(&openai, &project, &format!("bot {i}")).await;
+        made_keys.push(created.api_key.unwrap().id);
+        made.push(created.id);
+    }
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let query = ListProjectServiceAccountsQuery {
+            limit: Some(2),
+            after: after.clone(),
+        };
+        let page = projects
+            .service_accounts(&project)
+            .query(&query)
+            .unwrap()
+            .list()
+            .await
+            .unwrap();
+        assert!(page.data.len() <= 2);
+        seen.extend(page.data.into_iter().map(|a| a.id));
+        if !page.has_more {
+            break;
+        }
+        after = page.last_id;
+    }
+    assert_eq!(seen, made, "three pages, every account once, in order");
+
+    let mut seen_keys = Vec::new();
+    let mut after = None;
+    loop {
+        let query = ListProjectApiKeysQuery {
+            limit: Some(3),
+            after: after.clone(),
+            owner_project_access: None,
+        };
+        let page = projects
+            .api_keys(&project)
+            .query(&query)
+            .unwrap()
+            .list()
+            .await
+            .unwrap();
+        assert!(page.data.len() <= 3);
+        seen_keys.extend(page.data.into_iter().map(|k| k.id));
+        if !page.has_more {
+            break;
+        }
+        after = page.last_id;
+    }
+    assert_eq!(seen_keys, made_keys);
+
+    let inactive = ListProjectApiKeysQuery {
+        owner_project_access: Some("inactive".to_owned()),
+        ..Default::default()
+    };
+    let none = projects
+        .api_keys(&project)
+        .query(&inactive)
+        .unwrap()
+        .list()
+        .await
+        .unwrap();
+    assert!(none.data.is_empty(), "every owner has a role");
 }
