@@ -53,11 +53,27 @@ pub struct TrustFeed {
     /// When the version read that the current snapshot reflects began, in ms since `origin`.
     confirmed_at: AtomicU64,
     max_age: Duration,
-    /// The version the current snapshot was built at (held by the poller).
-    version: Mutex<Option<u64>>,
+    /// What the current snapshot reflects (held by the poller).
+    seen: Mutex<Seen>,
     anchors: AtomicU64,
-    /// [`fingerprint`] of the anchors the current snapshot was built from (held by the poller).
-    fingerprint: Mutex<[u8; 32]>,
+}
+
+/// The trust version the current snapshot was read at, and the [`fingerprint`] of the anchors
+/// it was built from.
+struct Seen {
+    version: u64,
+    fingerprint: [u8; 32],
+}
+
+/// Runs `build` (a snapshot: CPU work that grows with the anchors) off the async workers.
+async fn off_workers<T: Send + 'static>(
+    build: impl FnOnce() -> T + Send + 'static,
+) -> orgcerts_core::Result<T> {
+    tokio::task::spawn_blocking(build).await.map_err(|_| {
+        orgcerts_core::Error::StorageUnavailable(orgcerts_core::StorageError::new(
+            "building the trust snapshot failed",
+        ))
+    })
 }
 
 /// A digest of what a snapshot is built from. A certificate's DER never changes under its id,
@@ -108,14 +124,7 @@ impl TrustFeed {
         let anchors = store.active_anchors().await?;
         let count = anchors.len() as u64;
         let first_fingerprint = fingerprint(&anchors);
-        let trust =
-            tokio::task::spawn_blocking(move || Trust::new(TrustSnapshot::build(1, anchors)))
-                .await
-                .map_err(|_| {
-                    orgcerts_core::Error::StorageUnavailable(orgcerts_core::StorageError::new(
-                        "building the first trust snapshot failed",
-                    ))
-                })?;
+        let trust = off_workers(move || Trust::new(TrustSnapshot::build(1, anchors))).await?;
         Ok(Self {
             service,
             verifier: Verifier::new(trust, decision_cache_entries.max(1)),
@@ -124,9 +133,11 @@ impl TrustFeed {
             origin: Instant::now(),
             confirmed_at: AtomicU64::new(0),
             max_age,
-            version: Mutex::new(Some(version)),
+            seen: Mutex::new(Seen {
+                version,
+                fingerprint: first_fingerprint,
+            }),
             anchors: AtomicU64::new(count),
-            fingerprint: Mutex::new(first_fingerprint),
         })
     }
 
@@ -163,11 +174,11 @@ impl TrustFeed {
 
     /// Reads the trust version and rebuilds when it moved. Whether a rebuild happened.
     pub async fn refresh(self: &Arc<Self>) -> orgcerts_core::Result<bool> {
-        let mut version = self.version.lock().await;
+        let mut seen = self.seen.lock().await;
         let started = self.now_ms();
         let store = self.service.store();
         let current = store.trust_version().await?;
-        let rebuilt = if *version == Some(current) {
+        let rebuilt = if seen.version == current {
             false
         } else {
             let anchors = store.active_anchors().await?;
@@ -175,27 +186,25 @@ impl TrustFeed {
             // Most changes (uploads, renames, projects, keys) leave the anchors as they were:
             // then the snapshot, and the decisions cached under its generation, stay.
             let fingerprint = fingerprint(&anchors);
-            let rebuild =
-                std::mem::replace(&mut *self.fingerprint.lock().await, fingerprint) != fingerprint;
+            let rebuild = seen.fingerprint != fingerprint;
             if rebuild {
                 let feed = Arc::clone(self);
-                tokio::task::spawn_blocking(move || {
+                off_workers(move || {
                     feed.verifier
                         .trust()
                         .rebuild(|| Ok::<_, std::convert::Infallible>(anchors))
                 })
-                .await
-                .map_err(|_| {
-                    orgcerts_core::Error::StorageUnavailable(orgcerts_core::StorageError::new(
-                        "rebuilding the trust snapshot failed",
-                    ))
-                })?
+                .await?
                 .unwrap_or_else(|never| match never {});
                 self.anchors.store(count, Ordering::Relaxed);
             }
             // Keys may have changed whatever the anchors did.
             self.key_generation.fetch_add(1, Ordering::AcqRel);
-            *version = Some(current);
+            // Only now: a rebuild that failed is tried again at the next poll.
+            *seen = Seen {
+                version: current,
+                fingerprint,
+            };
             rebuild
         };
         self.confirmed_at.fetch_max(started, Ordering::AcqRel);
