@@ -35,7 +35,9 @@ use orgcerts_core::{Service, Settings, Store};
 use orgcerts_gateway::Decision;
 use orgcerts_server::listener::{Connection, ConnectionLimits, ConnectionServices, serve_with};
 use orgcerts_server::request::RequestId;
-use orgcerts_server::serve::{Stop, bind, ops_limits, within_open_file_limit};
+use orgcerts_server::serve::{
+    Stop, bind, ops_limits, spawn_key_use_flusher, within_open_file_limit,
+};
 use rustls::pki_types::CertificateDer;
 
 pub use errors::GatewayError;
@@ -73,20 +75,6 @@ pub struct GatewayConfig {
     pub key_cache_entries: usize,
     /// Time between the batched writes of the service account keys' `last_used_at`.
     pub key_use_flush: Duration,
-}
-
-/// Writes the service account keys' last use every `every`, in one batch, never once per
-/// request.
-fn spawn_key_use_flusher(feed: Arc<TrustFeed>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(err) = feed.service().flush_service_account_key_use().await {
-                tracing::warn!(error = %err, "could not record the service account keys' last use");
-            }
-        }
-    })
 }
 
 /// A gateway's shared state.
@@ -155,7 +143,7 @@ impl Gateway {
             .ok_or(GatewayError::InvalidApiKey)?;
         judgement.grant = Some(Arc::clone(&grant));
         let now = orgcerts_core::unix_now();
-        // The key authenticated: its `last_used_at`, written in batches ([`spawn_key_use_flusher`]).
+        // The key authenticated: its `last_used_at`, written in batches by `run`'s flusher.
         self.feed
             .service()
             .note_service_account_key_use(&grant.key_id, now);
@@ -427,7 +415,13 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
         metrics: Metrics::default(),
     });
     let poller = tokio::spawn(Arc::clone(&feed).poll(config.trust_poll));
-    let flusher = spawn_key_use_flusher(Arc::clone(&feed), config.key_use_flush);
+    let flusher = {
+        let feed = Arc::clone(&feed);
+        spawn_key_use_flusher(config.key_use_flush, "service account", move || {
+            let feed = Arc::clone(&feed);
+            async move { feed.service().flush_service_account_key_use().await }
+        })
+    };
 
     let limits = within_open_file_limit(&config.limits);
     let stop = Stop::on_signal();

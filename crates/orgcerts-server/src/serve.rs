@@ -129,17 +129,23 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// Writes the admin keys' last use every `every`, in one batch, never once per request.
-pub fn spawn_key_use_flusher(
-    service: Arc<Service>,
+/// Records keys' last use every `every` with `flush` (one batch for all keys used since the
+/// last, never a write per request); `keys` names them in the warning of a failed write.
+pub fn spawn_key_use_flusher<F, Fut>(
     every: Duration,
-) -> tokio::task::JoinHandle<()> {
+    keys: &'static str,
+    flush: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = orgcerts_core::Result<()>> + Send,
+{
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(err) = service.flush_key_use().await {
-                tracing::warn!(error = %err, "could not record the admin keys' last use");
+            if let Err(err) = flush().await {
+                tracing::warn!(error = %err, keys, "could not record the keys' last use");
             }
         }
     })
@@ -215,7 +221,13 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> anyhow::Result
         Some((cert, key)) => Some(tls_config(cert, key)?),
         None => None,
     };
-    let flusher = spawn_key_use_flusher(Arc::clone(&service), config.key_use_flush);
+    let flusher = {
+        let service = Arc::clone(&service);
+        spawn_key_use_flusher(config.key_use_flush, "admin", move || {
+            let service = Arc::clone(&service);
+            async move { service.flush_key_use().await }
+        })
+    };
     let state = AppState::new(Arc::clone(&service), config.http.clone());
     let limits = within_open_file_limit(&config.limits);
     let stop = Stop::on_signal();
