@@ -120,15 +120,7 @@ class Server:
             self.compat_log.flush()
 
     def _wait_for_listening(self) -> str:
-        for line in self.proc.stderr:
-            self._record(line)
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("fields", {}).get("message") == "listening":
-                return record["fields"]["addr"]
-        raise RuntimeError("orgcerts exited before listening:\n" + "".join(self.log))
+        return listening_address(self.proc, self._record, self.log, "orgcerts")
 
     def _drain(self) -> None:
         for line in self.proc.stderr:
@@ -202,3 +194,17 @@ def make_ca(name: str, *, days_valid: int = 365, ca: bool = True) -> str:
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def listening_address(proc, record, log: list[str], name: str) -> str:
+    """The address of the JSON `listening` line an `orgcerts` process logs on stderr once it
+    listens; every line read goes to `record`, which keeps it in `log`."""
+    for line in proc.stderr:
+        record(line)
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("fields", {}).get("message") == "listening":
+            return entry["fields"]["addr"]
+    raise RuntimeError(f"{name} exited before listening:\n" + "".join(log))

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
-from conftest import ALPHABET, orgcerts_binary
+from conftest import ALPHABET, listening_address, orgcerts_binary
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -364,15 +364,7 @@ class Gateway:
         self.drain.start()
 
     def _wait_for_listening(self) -> str:
-        for line in self.proc.stderr:
-            self.log.append(line)
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("fields", {}).get("message") == "listening":
-                return record["fields"]["addr"]
-        raise RuntimeError("the gateway exited before listening:\n" + "".join(self.log))
+        return listening_address(self.proc, self.log.append, self.log, "the gateway")
 
     def _drain(self) -> None:
         for line in self.proc.stderr:
