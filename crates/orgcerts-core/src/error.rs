@@ -38,6 +38,10 @@ pub enum Error {
     )]
     CertificateInUse { id: String },
 
+    /// An attribute filter that does not compile: the message says what and where.
+    #[error("Invalid attribute_filter: {message}")]
+    InvalidAttributeFilter { message: String },
+
     #[error("No project found with id '{id}'.")]
     ProjectNotFound { id: String },
     #[error("Project '{id}' is archived; archived projects cannot be changed.")]

@@ -3,12 +3,14 @@
 //! - [`audit`]: the audit log entries every change records;
 //! - [`ids`]: the newtype ids (`cert_…`, `proj_…`, `org-…`, `key_…`) and their generation;
 //! - [`anchor`]: validation of uploaded PEM trust anchors (docs/contract.md, "Certificates");
+//! - [`attribute_filter`]: the CEL attribute filters of anchors, compiled and evaluated;
 //! - [`page`]: the list parameters shared by every list (`limit`, `order`, `after`);
 //! - [`keys`]: admin key generation and hashing;
 //! - [`store`]: the [`Store`] trait every storage engine implements;
 //! - [`service`]: the operations of the API, enforcing the contract's rules.
 
 pub mod anchor;
+pub mod attribute_filter;
 pub mod audit;
 pub mod cache;
 mod error;

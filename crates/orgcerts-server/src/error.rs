@@ -110,6 +110,11 @@ fn domain_parts(err: &Domain) -> Parts {
             Some("certificate_id"),
             Some("certificate_in_use"),
         ),
+        Domain::InvalidAttributeFilter { .. } => Parts::invalid(
+            S::BAD_REQUEST,
+            Some("attribute_filter"),
+            Some("mtls_cel_policy_invalid"),
+        ),
         Domain::ProjectNotFound { .. } => Parts::invalid(S::NOT_FOUND, Some("project_id"), None),
         Domain::ProjectArchived { .. } => Parts::invalid(S::BAD_REQUEST, Some("project_id"), None),
         // Unknown, deleted, malformed, or of another project or organization alike.
