@@ -27,7 +27,11 @@ use crate::{Error, Result};
 /// The longest filter accepted, in bytes.
 pub const MAX_ATTRIBUTE_FILTER_BYTES: usize = 4096;
 /// How deeply a filter's expressions may nest (parentheses, calls, operators, comprehensions).
-pub const MAX_ATTRIBUTE_FILTER_NESTING: u16 = 32;
+/// Parsing and evaluation recurse as deep: the bound keeps both within a thread's stack.
+pub const MAX_ATTRIBUTE_FILTER_NESTING: u16 = 48;
+/// The stack of the thread a filter is compiled on: the parser's frames at the nesting bound
+/// need more than a runtime worker's stack in unoptimised builds.
+const COMPILER_STACK_BYTES: usize = 32 << 20;
 /// How many comprehensions (`exists`, `all`, `map`, ...) may nest inside one another.
 pub const MAX_COMPREHENSION_NESTING: usize = 4;
 
@@ -60,6 +64,26 @@ impl AttributeFilter {
     /// for a syntax error, an unknown variable, field or function, a type mismatch the
     /// declarations show, an expression that is not boolean, or one over the bounds.
     pub fn compile(source: &str) -> Result<Self> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("attribute-filter-compiler".to_owned())
+                .stack_size(COMPILER_STACK_BYTES)
+                .spawn_scoped(scope, || Self::compile_here(source))
+                .map_err(|err| {
+                    // No thread to compile on: the machine is out of resources, not the filter
+                    // wrong; a retry may succeed.
+                    Error::StorageUnavailable(crate::StorageError::new(format!(
+                        "no thread to compile an attribute filter on: {err}"
+                    )))
+                })?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(invalid("the expression could not be compiled.".to_owned()))
+                })
+        })
+    }
+
+    fn compile_here(source: &str) -> Result<Self> {
         if source.len() > MAX_ATTRIBUTE_FILTER_BYTES {
             return Err(invalid(format!(
                 "the expression is {} bytes long; the most is {MAX_ATTRIBUTE_FILTER_BYTES}.",
@@ -76,7 +100,10 @@ impl AttributeFilter {
         let (mut expression, info) = parser.parse_with_source_info(source).map_err(|errors| {
             let message = errors.errors.first().map_or_else(
                 || "the expression does not parse.".to_owned(),
-                |first| {
+                |first| if first.msg.contains("ecursion limit") {
+                    // The parser counts a chain of `||` or `&&` as deep as it is long.
+                    format!("expressions may nest at most {MAX_ATTRIBUTE_FILTER_NESTING} deep (a chain of || or && counts each operand; `x in [...]` does not).")
+                } else {
                     format!(
                         "{} (line {}, column {}).",
                         first.msg.trim_end_matches('.'),
@@ -112,9 +139,8 @@ impl AttributeFilter {
         deadline::bind(&mut context, deadline);
         match context.resolve(&self.program) {
             Ok(Value::Bool(true)) => Verdict::Accepted,
-            Ok(_) => Verdict::Refused,
             Err(_) if Instant::now() >= deadline => Verdict::DeadlineExceeded,
-            Err(_) => Verdict::Refused,
+            _ => Verdict::Refused,
         }
     }
 }

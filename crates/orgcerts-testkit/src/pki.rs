@@ -6,14 +6,17 @@
 //! - [`Ca::intermediate`] is a CA signed by another; it remembers the intermediates between
 //!   itself and its root, so that its clients' chains can be presented whole.
 //! - [`Ca::client`] is a certificate for TLS client authentication; [`Ca::mint`] takes
-//!   [`LeafSpec`] variations (no clientAuth EKU, no Authority Key Identifier, other validity).
+//!   [`LeafSpec`] variations (no clientAuth EKU, no Authority Key Identifier, other validity,
+//!   more subject attributes, subject alternative names).
 //! - [`Client::identity_pem`] is the private key and the chain (leaf, then intermediates) in one
 //!   PEM, as `reqwest::Identity::from_pem` takes it.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+/// What [`LeafSpec::with_subject`] and [`LeafSpec::with_subject_alt_name`] take.
+pub use rcgen::{DnType, OtherNameValue, SanType, string::Ia5String};
 use time::{Duration, OffsetDateTime};
 
 /// A certificate authority: a self-signed root or an intermediate, with its key.
@@ -126,6 +129,10 @@ impl Ca {
         params
             .distinguished_name
             .push(DnType::CommonName, spec.common_name.clone());
+        for (kind, value) in &spec.subject {
+            params.distinguished_name.push(kind.clone(), value.clone());
+        }
+        params.subject_alt_names.clone_from(&spec.subject_alt_names);
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = if spec.client_auth {
@@ -160,6 +167,9 @@ pub struct LeafSpec {
     pub authority_key_identifier: bool,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
+    /// Subject attributes after the common name.
+    pub subject: Vec<(DnType, String)>,
+    pub subject_alt_names: Vec<SanType>,
 }
 
 impl LeafSpec {
@@ -173,7 +183,23 @@ impl LeafSpec {
             authority_key_identifier: true,
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(30),
+            subject: Vec::new(),
+            subject_alt_names: Vec::new(),
         }
+    }
+
+    /// Adds a subject attribute, e.g. `DnType::OrganizationName`.
+    #[must_use]
+    pub fn with_subject(mut self, kind: DnType, value: &str) -> Self {
+        self.subject.push((kind, value.to_owned()));
+        self
+    }
+
+    /// Adds a subject alternative name.
+    #[must_use]
+    pub fn with_subject_alt_name(mut self, name: SanType) -> Self {
+        self.subject_alt_names.push(name);
+        self
     }
 
     #[must_use]

@@ -1,6 +1,7 @@
 //! The checks a filter passes when it is compiled: every identifier declared, every field one
 //! its value has, every function one the filter environment offers with arguments it takes,
-//! comprehensions nested at most [`MAX_COMPREHENSION_NESTING`] deep, and a boolean result.
+//! expressions nested at most [`MAX_ATTRIBUTE_FILTER_NESTING`] deep and comprehensions at most
+//! [`MAX_COMPREHENSION_NESTING`], and a boolean result.
 //!
 //! The `cel` crate parses and evaluates but does not check types, so this is a small checker
 //! over the declarations the contract makes. Where a type cannot be known (an element of a list
@@ -8,11 +9,13 @@
 
 use std::fmt;
 
-use cel::common::ast::{EntryExpr, Expr, LiteralValue, operators};
+use cel::common::ast::{
+    CallExpr, ComprehensionExpr, EntryExpr, Expr, LiteralValue, SelectExpr, operators,
+};
 use cel::parser::Expression;
 
-use super::MAX_COMPREHENSION_NESTING;
 use super::attributes::{SAN_FIELDS, SAN_TYPES, SUBJECT_FIELDS};
+use super::{MAX_ATTRIBUTE_FILTER_NESTING, MAX_COMPREHENSION_NESTING};
 
 /// Why a filter does not check, at which expression.
 #[derive(Debug)]
@@ -22,7 +25,7 @@ pub(super) struct CheckError {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Type {
+enum Ty {
     Bool,
     Int,
     Uint,
@@ -30,59 +33,61 @@ enum Type {
     String,
     Bytes,
     Null,
-    Type,
-    List(Box<Type>),
+    /// A type, as `type(x)` and the type names give it.
+    TypeValue,
+    List(Box<Ty>),
     Map,
     Subject,
     SubjectAlternativeName,
     Dyn,
 }
 
-impl fmt::Display for Type {
+impl fmt::Display for Ty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Type::Bool => f.write_str("bool"),
-            Type::Int => f.write_str("int"),
-            Type::Uint => f.write_str("uint"),
-            Type::Double => f.write_str("double"),
-            Type::String => f.write_str("string"),
-            Type::Bytes => f.write_str("bytes"),
-            Type::Null => f.write_str("null"),
-            Type::Type => f.write_str("type"),
-            Type::List(element) => write!(f, "list({element})"),
-            Type::Map => f.write_str("map"),
-            Type::Subject => f.write_str("subject"),
-            Type::SubjectAlternativeName => f.write_str("subject alternative name"),
-            Type::Dyn => f.write_str("dyn"),
+            Ty::Bool => f.write_str("bool"),
+            Ty::Int => f.write_str("int"),
+            Ty::Uint => f.write_str("uint"),
+            Ty::Double => f.write_str("double"),
+            Ty::String => f.write_str("string"),
+            Ty::Bytes => f.write_str("bytes"),
+            Ty::Null => f.write_str("null"),
+            Ty::TypeValue => f.write_str("type"),
+            Ty::List(element) => write!(f, "list({element})"),
+            Ty::Map => f.write_str("map"),
+            Ty::Subject => f.write_str("subject"),
+            Ty::SubjectAlternativeName => f.write_str("subject alternative name"),
+            Ty::Dyn => f.write_str("dyn"),
         }
     }
 }
 
-impl Type {
+impl Ty {
     fn is_numeric(&self) -> bool {
-        matches!(self, Type::Int | Type::Uint | Type::Double)
+        matches!(self, Ty::Int | Ty::Uint | Ty::Double)
     }
 
     /// Whether a value of this type may be a `want`: the same type, or one side unknown.
-    fn fits(&self, want: &Type) -> bool {
-        self == want || matches!(self, Type::Dyn) || matches!(want, Type::Dyn)
+    fn fits(&self, want: &Ty) -> bool {
+        self == want || matches!(self, Ty::Dyn) || matches!(want, Ty::Dyn)
     }
 
     /// Whether `==` and the ordering operators may compare the two.
-    fn comparable(&self, other: &Type) -> bool {
+    fn comparable(&self, other: &Ty) -> bool {
         match (self, other) {
-            (Type::Dyn, _) | (_, Type::Dyn) => true,
-            (Type::Null, _) | (_, Type::Null) => true,
-            (Type::List(a), Type::List(b)) => a.comparable(b),
-            (Type::Map | Type::Subject | Type::SubjectAlternativeName, Type::Map)
-            | (Type::Map, Type::Subject | Type::SubjectAlternativeName) => true,
+            (Ty::Dyn | Ty::Null, _)
+            | (_, Ty::Dyn | Ty::Null)
+            | (Ty::Map | Ty::Subject | Ty::SubjectAlternativeName, Ty::Map)
+            | (Ty::Map, Ty::Subject | Ty::SubjectAlternativeName) => true,
+            (Ty::List(a), Ty::List(b)) => a.comparable(b),
             (a, b) => a == b || (a.is_numeric() && b.is_numeric()),
         }
     }
 
     /// The common type of two branches or list elements.
-    fn join(self, other: Type) -> Type {
-        if self == other { self } else { Type::Dyn }
+    #[allow(clippy::needless_pass_by_value)]
+    fn join(self, other: Ty) -> Ty {
+        if self == other { self } else { Ty::Dyn }
     }
 }
 
@@ -90,7 +95,7 @@ impl Type {
 pub(super) fn check(expression: &Expression) -> Result<(), CheckError> {
     let mut checker = Checker::default();
     match checker.check(expression)? {
-        Type::Bool | Type::Dyn => Ok(()),
+        Ty::Bool | Ty::Dyn => Ok(()),
         other => Err(CheckError {
             expr_id: expression.id,
             message: format!("the expression must evaluate to a bool; it evaluates to {other}"),
@@ -101,8 +106,10 @@ pub(super) fn check(expression: &Expression) -> Result<(), CheckError> {
 #[derive(Default)]
 struct Checker {
     /// The variables comprehensions declare, innermost last.
-    scope: Vec<(String, Type)>,
+    scope: Vec<(String, Ty)>,
     comprehension_depth: usize,
+    /// How deep the expression being checked is: evaluation recurses as deep.
+    depth: u16,
 }
 
 fn error(expression: &Expression, message: String) -> CheckError {
@@ -112,7 +119,7 @@ fn error(expression: &Expression, message: String) -> CheckError {
     }
 }
 
-fn no_overload(expression: &Expression, function: &str, args: &[Type]) -> CheckError {
+fn no_overload(expression: &Expression, function: &str, args: &[Ty]) -> CheckError {
     let shown = function.trim_matches(['_', '@', '!', '-']);
     let shown = if shown.is_empty() { function } else { shown };
     let args = args
@@ -127,59 +134,34 @@ fn no_overload(expression: &Expression, function: &str, args: &[Type]) -> CheckE
 }
 
 impl Checker {
-    fn check(&mut self, expression: &Expression) -> Result<Type, CheckError> {
+    fn check(&mut self, expression: &Expression) -> Result<Ty, CheckError> {
+        if self.depth >= MAX_ATTRIBUTE_FILTER_NESTING {
+            return Err(error(
+                expression,
+                format!("expressions may nest at most {MAX_ATTRIBUTE_FILTER_NESTING} deep"),
+            ));
+        }
+        self.depth += 1;
+        let checked = self.check_nested(expression);
+        self.depth -= 1;
+        checked
+    }
+
+    fn check_nested(&mut self, expression: &Expression) -> Result<Ty, CheckError> {
         match &expression.expr {
             Expr::Literal(literal) => Ok(match literal {
-                LiteralValue::Boolean(_) => Type::Bool,
-                LiteralValue::Bytes(_) => Type::Bytes,
-                LiteralValue::Double(_) => Type::Double,
-                LiteralValue::Int(_) => Type::Int,
-                LiteralValue::Null => Type::Null,
-                LiteralValue::String(_) => Type::String,
-                LiteralValue::UInt(_) => Type::Uint,
+                LiteralValue::Boolean(_) => Ty::Bool,
+                LiteralValue::Bytes(_) => Ty::Bytes,
+                LiteralValue::Double(_) => Ty::Double,
+                LiteralValue::Int(_) => Ty::Int,
+                LiteralValue::Null => Ty::Null,
+                LiteralValue::String(_) => Ty::String,
+                LiteralValue::UInt(_) => Ty::Uint,
             }),
             Expr::Ident(name) => self.ident(expression, name),
-            Expr::Select(select) => {
-                let operand = self.check(&select.operand)?;
-                let field = match operand {
-                    Type::Subject if SUBJECT_FIELDS.contains(&select.field.as_str()) => {
-                        Type::String
-                    }
-                    Type::Subject => {
-                        return Err(error(
-                            expression,
-                            format!(
-                                "subject has no field '{}'; its fields are {}",
-                                select.field,
-                                SUBJECT_FIELDS.join(", ")
-                            ),
-                        ));
-                    }
-                    Type::SubjectAlternativeName if SAN_FIELDS.contains(&select.field.as_str()) => {
-                        Type::String
-                    }
-                    Type::SubjectAlternativeName => {
-                        return Err(error(
-                            expression,
-                            format!(
-                                "a subject alternative name has no field '{}'; its fields are {}",
-                                select.field,
-                                SAN_FIELDS.join(", ")
-                            ),
-                        ));
-                    }
-                    Type::Map | Type::Dyn => Type::Dyn,
-                    other => {
-                        return Err(error(
-                            expression,
-                            format!("{other} has no field '{}'", select.field),
-                        ));
-                    }
-                };
-                Ok(if select.test { Type::Bool } else { field })
-            }
+            Expr::Select(select) => self.select(expression, select),
             Expr::List(list) => {
-                let mut element: Option<Type> = None;
+                let mut element: Option<Ty> = None;
                 for item in &list.elements {
                     let item = self.check(item)?;
                     element = Some(match element {
@@ -187,7 +169,7 @@ impl Checker {
                         Some(previous) => previous.join(item),
                     });
                 }
-                Ok(Type::List(Box::new(element.unwrap_or(Type::Dyn))))
+                Ok(Ty::List(Box::new(element.unwrap_or(Ty::Dyn))))
             }
             Expr::Map(map) => {
                 for entry in &map.entries {
@@ -196,68 +178,13 @@ impl Checker {
                         self.check(&entry.value)?;
                     }
                 }
-                Ok(Type::Map)
+                Ok(Ty::Map)
             }
             Expr::Struct(_) => Err(error(
                 expression,
                 "message construction is not available in attribute filters".to_owned(),
             )),
-            Expr::Comprehension(comprehension) => {
-                if self.comprehension_depth >= MAX_COMPREHENSION_NESTING {
-                    return Err(error(
-                        expression,
-                        format!(
-                            "comprehensions (exists, all, exists_one, map, filter) may nest at most {MAX_COMPREHENSION_NESTING} deep"
-                        ),
-                    ));
-                }
-                let range = self.check(&comprehension.iter_range)?;
-                let (first, second) = match range {
-                    Type::List(element) => (Type::Int, *element),
-                    Type::Map => (Type::Dyn, Type::Dyn),
-                    Type::Dyn => (Type::Dyn, Type::Dyn),
-                    other => {
-                        return Err(error(
-                            &comprehension.iter_range,
-                            format!("a comprehension cannot range over {other}"),
-                        ));
-                    }
-                };
-                let accu = self.check(&comprehension.accu_init)?;
-                let depth = self.scope.len();
-                match &comprehension.iter_var2 {
-                    // Two variables: the index (or key) and the element (or value).
-                    Some(second_var) => {
-                        self.scope.push((comprehension.iter_var.clone(), first));
-                        self.scope.push((second_var.clone(), second));
-                    }
-                    // One variable: a list's element, a map's key.
-                    None => {
-                        let element = if matches!(first, Type::Int) {
-                            second
-                        } else {
-                            first
-                        };
-                        self.scope.push((comprehension.iter_var.clone(), element));
-                    }
-                }
-                self.scope.push((comprehension.accu_var.clone(), accu));
-                self.comprehension_depth += 1;
-                let result = self
-                    .check(&comprehension.loop_cond)
-                    .and_then(|_| self.check(&comprehension.loop_step))
-                    .and_then(|step| {
-                        // The accumulator takes the step's type from the second iteration on.
-                        if let Some((_, accu)) = self.scope.last_mut() {
-                            let joined = accu.clone().join(step);
-                            *accu = joined;
-                        }
-                        self.check(&comprehension.result)
-                    });
-                self.comprehension_depth -= 1;
-                self.scope.truncate(depth);
-                result
-            }
+            Expr::Comprehension(comprehension) => self.comprehension(expression, comprehension),
             Expr::Call(call) => {
                 let target = match &call.target {
                     Some(target) => Some(self.check(target)?),
@@ -277,16 +204,109 @@ impl Checker {
         }
     }
 
-    fn ident(&self, expression: &Expression, name: &str) -> Result<Type, CheckError> {
+    fn select(&mut self, expression: &Expression, select: &SelectExpr) -> Result<Ty, CheckError> {
+        let operand = self.check(&select.operand)?;
+        let field = match operand {
+            Ty::Subject if SUBJECT_FIELDS.contains(&select.field.as_str()) => Ty::String,
+            Ty::Subject => {
+                return Err(error(
+                    expression,
+                    format!(
+                        "subject has no field '{}'; its fields are {}",
+                        select.field,
+                        SUBJECT_FIELDS.join(", ")
+                    ),
+                ));
+            }
+            Ty::SubjectAlternativeName if SAN_FIELDS.contains(&select.field.as_str()) => Ty::String,
+            Ty::SubjectAlternativeName => {
+                return Err(error(
+                    expression,
+                    format!(
+                        "a subject alternative name has no field '{}'; its fields are {}",
+                        select.field,
+                        SAN_FIELDS.join(", ")
+                    ),
+                ));
+            }
+            Ty::Map | Ty::Dyn => Ty::Dyn,
+            other => {
+                return Err(error(
+                    expression,
+                    format!("{other} has no field '{}'", select.field),
+                ));
+            }
+        };
+        Ok(if select.test { Ty::Bool } else { field })
+    }
+
+    fn comprehension(
+        &mut self,
+        expression: &Expression,
+        comprehension: &ComprehensionExpr,
+    ) -> Result<Ty, CheckError> {
+        if self.comprehension_depth >= MAX_COMPREHENSION_NESTING {
+            return Err(error(
+                expression,
+                format!(
+                    "comprehensions (exists, all, exists_one, map, filter) may nest at most {MAX_COMPREHENSION_NESTING} deep"
+                ),
+            ));
+        }
+        let range = self.check(&comprehension.iter_range)?;
+        let (first, second) = match range {
+            Ty::List(element) => (Ty::Int, *element),
+            Ty::Map | Ty::Dyn => (Ty::Dyn, Ty::Dyn),
+            other => {
+                return Err(error(
+                    &comprehension.iter_range,
+                    format!("a comprehension cannot range over {other}"),
+                ));
+            }
+        };
+        let accu = self.check(&comprehension.accu_init)?;
+        let depth = self.scope.len();
+        if let Some(second_var) = &comprehension.iter_var2 {
+            // Two variables: the index (or key) and the element (or value).
+            self.scope.push((comprehension.iter_var.clone(), first));
+            self.scope.push((second_var.clone(), second));
+        } else {
+            // One variable: a list's element, a map's key.
+            let element = if matches!(first, Ty::Int) {
+                second
+            } else {
+                first
+            };
+            self.scope.push((comprehension.iter_var.clone(), element));
+        }
+        self.scope.push((comprehension.accu_var.clone(), accu));
+        self.comprehension_depth += 1;
+        let result = self
+            .check(&comprehension.loop_cond)
+            .and_then(|_| self.check(&comprehension.loop_step))
+            .and_then(|step| {
+                // The accumulator takes the step's type from the second iteration on.
+                if let Some((_, accu)) = self.scope.last_mut() {
+                    let joined = accu.clone().join(step);
+                    *accu = joined;
+                }
+                self.check(&comprehension.result)
+            });
+        self.comprehension_depth -= 1;
+        self.scope.truncate(depth);
+        result
+    }
+
+    fn ident(&self, expression: &Expression, name: &str) -> Result<Ty, CheckError> {
         if let Some((_, ty)) = self.scope.iter().rev().find(|(bound, _)| bound == name) {
             return Ok(ty.clone());
         }
         match name {
-            "subject" => Ok(Type::Subject),
-            "subject_alt_names" => Ok(Type::List(Box::new(Type::SubjectAlternativeName))),
-            _ if SAN_TYPES.contains(&name) => Ok(Type::String),
+            "subject" => Ok(Ty::Subject),
+            "subject_alt_names" => Ok(Ty::List(Box::new(Ty::SubjectAlternativeName))),
+            _ if SAN_TYPES.contains(&name) => Ok(Ty::String),
             "bool" | "int" | "uint" | "double" | "string" | "bytes" | "list" | "map"
-            | "null_type" | "type" => Ok(Type::Type),
+            | "null_type" | "type" => Ok(Ty::TypeValue),
             _ => Err(error(
                 expression,
                 format!(
@@ -302,21 +322,21 @@ impl Checker {
 fn method(
     expression: &Expression,
     name: &str,
-    target: &Type,
-    args: &[Type],
-    call: &cel::common::ast::CallExpr,
-) -> Result<Type, CheckError> {
+    target: &Ty,
+    args: &[Ty],
+    call: &CallExpr,
+) -> Result<Ty, CheckError> {
     match (name, args) {
         ("contains" | "startsWith" | "endsWith", [arg])
-            if target.fits(&Type::String) && arg.fits(&Type::String) =>
+            if target.fits(&Ty::String) && arg.fits(&Ty::String) =>
         {
-            Ok(Type::Bool)
+            Ok(Ty::Bool)
         }
-        ("matches", [arg]) if target.fits(&Type::String) && arg.fits(&Type::String) => {
+        ("matches", [arg]) if target.fits(&Ty::String) && arg.fits(&Ty::String) => {
             check_pattern(expression, &call.args[0])?;
-            Ok(Type::Bool)
+            Ok(Ty::Bool)
         }
-        ("size", []) if sized(target) => Ok(Type::Int),
+        ("size", []) if sized(target) => Ok(Ty::Int),
         ("contains" | "startsWith" | "endsWith" | "matches" | "size", _) => {
             let mut all = vec![target.clone()];
             all.extend(args.iter().cloned());
@@ -330,28 +350,53 @@ fn method(
 fn function(
     expression: &Expression,
     name: &str,
-    args: &[Type],
-    call: &cel::common::ast::CallExpr,
-) -> Result<Type, CheckError> {
+    args: &[Ty],
+    call: &CallExpr,
+) -> Result<Ty, CheckError> {
+    if let Some(checked) = operator(expression, name, args) {
+        return checked;
+    }
     let refuse = || Err(no_overload(expression, name, args));
     match (name, args) {
+        ("size", [a]) if sized(a) => Ok(Ty::Int),
+        ("matches", [a, b]) if a.fits(&Ty::String) && b.fits(&Ty::String) => {
+            check_pattern(expression, &call.args[1])?;
+            Ok(Ty::Bool)
+        }
+        ("int", [_]) => Ok(Ty::Int),
+        ("uint", [_]) => Ok(Ty::Uint),
+        ("double", [_]) => Ok(Ty::Double),
+        ("string", [_]) => Ok(Ty::String),
+        ("bytes", [_]) => Ok(Ty::Bytes),
+        ("bool", [_]) => Ok(Ty::Bool),
+        ("dyn", [_]) => Ok(Ty::Dyn),
+        ("type", [_]) => Ok(Ty::TypeValue),
+        ("size" | "matches", _) => refuse(),
+        _ => Err(error(expression, format!("undeclared function '{name}'"))),
+    }
+}
+
+/// An operator: `None` when `name` is none.
+fn operator(expression: &Expression, name: &str, args: &[Ty]) -> Option<Result<Ty, CheckError>> {
+    let refuse = || Err(no_overload(expression, name, args));
+    let checked = match (name, args) {
         (operators::LOGICAL_AND | operators::LOGICAL_OR, [a, b]) => {
-            if a.fits(&Type::Bool) && b.fits(&Type::Bool) {
-                Ok(Type::Bool)
+            if a.fits(&Ty::Bool) && b.fits(&Ty::Bool) {
+                Ok(Ty::Bool)
             } else {
                 refuse()
             }
         }
         (operators::LOGICAL_NOT | operators::NOT_STRICTLY_FALSE, [a]) => {
-            if a.fits(&Type::Bool) {
-                Ok(Type::Bool)
+            if a.fits(&Ty::Bool) {
+                Ok(Ty::Bool)
             } else {
                 refuse()
             }
         }
         (operators::EQUALS | operators::NOT_EQUALS, [a, b]) => {
             if a.comparable(b) {
-                Ok(Type::Bool)
+                Ok(Ty::Bool)
             } else {
                 refuse()
             }
@@ -363,82 +408,48 @@ fn function(
             | operators::GREATER_EQUALS,
             [a, b],
         ) => {
-            let ordered = |t: &Type| {
-                t.is_numeric() || matches!(t, Type::String | Type::Bytes | Type::Bool | Type::Dyn)
-            };
-            if ordered(a) && ordered(b) && a.comparable(b) && !matches!((a, b), (Type::Null, _)) {
-                Ok(Type::Bool)
+            let ordered =
+                |t: &Ty| t.is_numeric() || matches!(t, Ty::String | Ty::Bytes | Ty::Bool | Ty::Dyn);
+            if ordered(a) && ordered(b) && a.comparable(b) && !matches!((a, b), (Ty::Null, _)) {
+                Ok(Ty::Bool)
             } else {
                 refuse()
             }
         }
         (operators::IN, [element, container]) => match container {
-            Type::List(of) if element.comparable(of) => Ok(Type::Bool),
-            Type::Map | Type::Dyn => Ok(Type::Bool),
-            _ => refuse(),
-        },
-        (operators::ADD, [a, b]) => match (a, b) {
-            (Type::Dyn, other) | (other, Type::Dyn) => Ok(match other {
-                Type::List(_) => Type::List(Box::new(Type::Dyn)),
-                _ => Type::Dyn,
-            }),
-            (Type::List(x), Type::List(y)) => {
-                Ok(Type::List(Box::new((**x).clone().join((**y).clone()))))
-            }
-            (a, b) if a == b && (a.is_numeric() || matches!(a, Type::String | Type::Bytes)) => {
-                Ok(a.clone())
-            }
+            Ty::List(of) if element.comparable(of) => Ok(Ty::Bool),
+            Ty::Map | Ty::Dyn => Ok(Ty::Bool),
             _ => refuse(),
         },
         (
-            operators::SUBSTRACT | operators::MULTIPLY | operators::DIVIDE | operators::MODULO,
+            operators::ADD
+            | operators::SUBSTRACT
+            | operators::MULTIPLY
+            | operators::DIVIDE
+            | operators::MODULO,
             [a, b],
-        ) => match (a, b) {
-            (Type::Dyn, other) | (other, Type::Dyn)
-                if other.is_numeric() || *other == Type::Dyn =>
-            {
-                Ok(Type::Dyn)
-            }
-            (a, b) if a == b && a.is_numeric() => Ok(a.clone()),
-            _ => refuse(),
-        },
-        (operators::NEGATE, [a]) if matches!(a, Type::Int | Type::Double | Type::Dyn) => {
-            Ok(a.clone())
-        }
+        ) => arithmetic(name, a, b).map_or_else(refuse, Ok),
+        (operators::NEGATE, [a]) if matches!(a, Ty::Int | Ty::Double | Ty::Dyn) => Ok(a.clone()),
         (operators::INDEX, [container, index]) => match container {
-            Type::List(element) if index.fits(&Type::Int) || *index == Type::Uint => {
+            Ty::List(element) if index.fits(&Ty::Int) || *index == Ty::Uint => {
                 Ok((**element).clone())
             }
-            Type::Map | Type::Dyn => Ok(Type::Dyn),
-            Type::Subject | Type::SubjectAlternativeName if index.fits(&Type::String) => {
-                Ok(Type::String)
-            }
+            Ty::Map | Ty::Dyn => Ok(Ty::Dyn),
+            Ty::Subject | Ty::SubjectAlternativeName if index.fits(&Ty::String) => Ok(Ty::String),
             _ => refuse(),
         },
         (operators::CONDITIONAL, [condition, yes, no]) => {
-            if condition.fits(&Type::Bool) {
+            if condition.fits(&Ty::Bool) {
                 Ok(yes.clone().join(no.clone()))
             } else {
                 refuse()
             }
         }
-        ("size", [a]) if sized(a) => Ok(Type::Int),
-        ("matches", [a, b]) if a.fits(&Type::String) && b.fits(&Type::String) => {
-            check_pattern(expression, &call.args[1])?;
-            Ok(Type::Bool)
-        }
-        ("int", [_]) => Ok(Type::Int),
-        ("uint", [_]) => Ok(Type::Uint),
-        ("double", [_]) => Ok(Type::Double),
-        ("string", [_]) => Ok(Type::String),
-        ("bytes", [_]) => Ok(Type::Bytes),
-        ("bool", [_]) => Ok(Type::Bool),
-        ("dyn", [_]) => Ok(Type::Dyn),
-        ("type", [_]) => Ok(Type::Type),
         (
             operators::LOGICAL_AND
             | operators::LOGICAL_OR
             | operators::LOGICAL_NOT
+            | operators::NOT_STRICTLY_FALSE
             | operators::EQUALS
             | operators::NOT_EQUALS
             | operators::LESS
@@ -453,20 +464,40 @@ fn function(
             | operators::MODULO
             | operators::NEGATE
             | operators::INDEX
-            | operators::CONDITIONAL
-            | "size"
-            | "matches",
+            | operators::CONDITIONAL,
             _,
         ) => refuse(),
-        _ => Err(error(expression, format!("undeclared function '{name}'"))),
+        _ => return None,
+    };
+    Some(checked)
+}
+
+/// The result of `a name b` for the arithmetic operators, `None` if they do not apply.
+fn arithmetic(name: &str, a: &Ty, b: &Ty) -> Option<Ty> {
+    let concatenates = |t: &Ty| matches!(t, Ty::String | Ty::Bytes | Ty::List(_));
+    match (a, b) {
+        (Ty::List(x), Ty::List(y)) if name == operators::ADD => {
+            Some(Ty::List(Box::new((**x).clone().join((**y).clone()))))
+        }
+        (Ty::Dyn, Ty::List(_)) | (Ty::List(_), Ty::Dyn) if name == operators::ADD => {
+            Some(Ty::List(Box::new(Ty::Dyn)))
+        }
+        (Ty::Dyn, other) | (other, Ty::Dyn)
+            if other.is_numeric()
+                || *other == Ty::Dyn
+                || (name == operators::ADD && concatenates(other)) =>
+        {
+            Some(Ty::Dyn)
+        }
+        (a, b) if a == b && (a.is_numeric() || (name == operators::ADD && concatenates(a))) => {
+            Some(a.clone())
+        }
+        _ => None,
     }
 }
 
-fn sized(t: &Type) -> bool {
-    matches!(
-        t,
-        Type::String | Type::Bytes | Type::List(_) | Type::Map | Type::Dyn
-    )
+fn sized(t: &Ty) -> bool {
+    matches!(t, Ty::String | Ty::Bytes | Ty::List(_) | Ty::Map | Ty::Dyn)
 }
 
 /// A `matches` pattern written as a literal must be a valid regular expression.

@@ -79,24 +79,25 @@ fn check_each_iteration(comprehension: &mut ComprehensionExpr) {
     let is_accu = |e: &Expression| matches!(&e.expr, Expr::Ident(name) if *name == accu);
     // `map` and `filter`: a literal condition, and a step that appends to the accumulator,
     // under a guard (`filter`, `map` with a predicate) or not.
-    if matches!(comprehension.loop_cond.expr, Expr::Literal(_)) && is_accu(&comprehension.result) {
-        if let Expr::Call(step) = &mut comprehension.loop_step.expr {
-            if step.func_name == operators::CONDITIONAL
-                && step.args.len() == 3
-                && is_accu(&step.args[2])
-            {
-                wrap(&mut step.args[0]);
-                return;
-            }
-            if step.func_name == operators::ADD
-                && step.args.len() == 2
-                && is_accu(&step.args[0])
-                && let Expr::List(items) = &mut step.args[1].expr
-                && !items.elements.is_empty()
-            {
-                items.elements.iter_mut().for_each(wrap);
-                return;
-            }
+    if matches!(comprehension.loop_cond.expr, Expr::Literal(_))
+        && is_accu(&comprehension.result)
+        && let Expr::Call(step) = &mut comprehension.loop_step.expr
+    {
+        if step.func_name == operators::CONDITIONAL
+            && step.args.len() == 3
+            && is_accu(&step.args[2])
+        {
+            wrap(&mut step.args[0]);
+            return;
+        }
+        if step.func_name == operators::ADD
+            && step.args.len() == 2
+            && is_accu(&step.args[0])
+            && let Expr::List(items) = &mut step.args[1].expr
+            && !items.elements.is_empty()
+        {
+            items.elements.iter_mut().for_each(wrap);
+            return;
         }
     }
     // Any other loop evaluates its condition on every iteration.
