@@ -122,6 +122,8 @@ pub struct ActiveAnchor {
     pub der: Vec<u8>,
     /// The certificate's notAfter, Unix seconds.
     pub expires_at: i64,
+    /// The certificate's attribute filter, as saved.
+    pub attribute_filter: Option<String>,
 }
 
 /// A stored project.

@@ -71,6 +71,8 @@ pub struct GatewayConfig {
     pub trust_max_age: Duration,
     /// Certificate decisions kept in memory.
     pub decision_cache_entries: usize,
+    /// How long the attribute filters of one request may evaluate before it gets a 503.
+    pub attribute_filter_deadline: Duration,
     /// Key lookups kept in memory.
     pub key_cache_entries: usize,
     /// Time between the batched writes of the service account keys' `last_used_at`.
@@ -170,6 +172,7 @@ impl Gateway {
                 Ok(())
             }
             Decision::Refused(refusal) => Err(GatewayError::Refused(refusal)),
+            Decision::Undecided => Err(GatewayError::TemporarilyUnavailable),
         }
     }
 
@@ -404,6 +407,7 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
             service,
             config.trust_max_age,
             config.decision_cache_entries,
+            config.attribute_filter_deadline,
             config.key_cache_entries,
         )
         .await
@@ -414,6 +418,7 @@ pub async fn run(config: GatewayConfig, store: Arc<dyn Store>) -> anyhow::Result
         upstream,
         metrics: Metrics::default(),
     });
+    feed.report_uncompilable_filters();
     let poller = tokio::spawn(Arc::clone(&feed).poll(config.trust_poll));
     let flusher = {
         let feed = Arc::clone(&feed);

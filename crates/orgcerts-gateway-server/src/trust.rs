@@ -94,6 +94,10 @@ fn fingerprint(anchors: &[ActiveAnchor]) -> [u8; 32] {
             Scope::Project(project) => part(project.as_str().as_bytes()),
         }
         part(&anchor.expires_at.to_be_bytes());
+        match &anchor.attribute_filter {
+            None => part(b"-"),
+            Some(filter) => part(format!("+{filter}").as_bytes()),
+        }
     }
     hasher.finalize().into()
 }
@@ -117,6 +121,7 @@ impl TrustFeed {
         service: Arc<Service>,
         max_age: Duration,
         decision_cache_entries: usize,
+        filter_deadline: Duration,
         key_cache_entries: usize,
     ) -> orgcerts_core::Result<Self> {
         let store = service.store();
@@ -127,7 +132,8 @@ impl TrustFeed {
         let trust = off_workers(move || Trust::new(TrustSnapshot::build(1, anchors))).await?;
         Ok(Self {
             service,
-            verifier: Verifier::new(trust, decision_cache_entries.max(1)),
+            verifier: Verifier::new(trust, decision_cache_entries.max(1))
+                .with_filter_deadline(filter_deadline),
             keys: Cache::new(key_cache_entries.max(1)),
             key_generation: AtomicU64::new(1),
             origin: Instant::now(),
@@ -211,6 +217,19 @@ impl TrustFeed {
         Ok(rebuilt)
     }
 
+    /// Logs the anchors whose saved attribute filter does not compile: they refuse every
+    /// certificate until the filter is changed.
+    pub fn report_uncompilable_filters(&self) {
+        let snapshot = self.verifier.trust().snapshot();
+        for anchor in snapshot.uncompilable_filters() {
+            tracing::warn!(
+                certificate_id = %anchor.certificate_id(),
+                organization_id = %anchor.organization_id(),
+                "the certificate's attribute filter does not compile; the certificate refuses every client certificate"
+            );
+        }
+    }
+
     /// Polls every `every` until the task is dropped; failures are logged and retried.
     pub async fn poll(self: Arc<Self>, every: Duration) {
         let mut tick = tokio::time::interval(every);
@@ -230,6 +249,7 @@ impl TrustFeed {
                             anchors = self.anchor_count(),
                             "trust snapshot rebuilt"
                         );
+                        self.report_uncompilable_filters();
                     }
                 }
                 Err(err) => {

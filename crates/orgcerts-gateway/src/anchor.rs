@@ -1,13 +1,21 @@
 //! One trust anchor: an active certificate at the organization or one of its projects.
 
+use orgcerts_core::attribute_filter::AttributeFilter;
 use orgcerts_core::ids::{CertificateId, OrganizationId};
 use orgcerts_core::model::{ActiveAnchor, Scope};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
-/// A trust anchor ready for path validation.
-///
-/// Per-anchor policy checked after a path has verified (the attribute filter of the contract)
-/// belongs on this type, compiled once when the snapshot is built.
+/// An anchor's attribute filter, compiled when the snapshot is built.
+#[derive(Debug, Clone)]
+pub enum AnchorFilter {
+    Compiled(AttributeFilter),
+    /// Saved, but it does not compile here (the API compiled it when it was saved, so only a
+    /// change of the rules between versions gets here): it refuses every certificate.
+    Uncompilable,
+}
+
+/// A trust anchor ready for path validation, with the attribute filter a verified path must
+/// then pass.
 #[derive(Debug, Clone)]
 pub struct Anchor {
     certificate_id: CertificateId,
@@ -18,11 +26,13 @@ pub struct Anchor {
     /// enforces (a certificate is required) but matches nothing, as an expired anchor does.
     trusted: Option<TrustAnchor<'static>>,
     expires_at: i64,
+    filter: Option<AnchorFilter>,
 }
 
 impl Anchor {
-    /// Parses the record's DER into an owned webpki trust anchor.
-    pub fn new(record: ActiveAnchor) -> Self {
+    /// Parses the record's DER into an owned webpki trust anchor; `filter` is its attribute
+    /// filter compiled (see [`crate::snapshot`], which reuses compiled filters across builds).
+    pub fn new(record: ActiveAnchor, filter: Option<AnchorFilter>) -> Self {
         let der = CertificateDer::from(record.der);
         let trusted = webpki::anchor_from_trusted_cert(&der)
             .ok()
@@ -34,7 +44,13 @@ impl Anchor {
             der,
             trusted,
             expires_at: record.expires_at,
+            filter,
         }
+    }
+
+    /// The attribute filter a verified path must pass, if one is set.
+    pub fn filter(&self) -> Option<&AnchorFilter> {
+        self.filter.as_ref()
     }
 
     /// The certificate's id.

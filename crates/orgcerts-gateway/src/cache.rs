@@ -6,7 +6,9 @@ use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 
 use crate::snapshot::{Trust, TrustSnapshot};
-use crate::verify::{Decision, Judged, Refusal, judge, over_bounds};
+use std::time::Duration;
+
+use crate::verify::{DEFAULT_FILTER_DEADLINE, Decision, Judged, Refusal, judge, over_bounds};
 
 /// What a decision is cached under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,23 +51,35 @@ fn key(
 /// certificate that was not yet valid.
 pub struct DecisionCache {
     entries: Cache<Key, Judged>,
+    filter_deadline: Duration,
 }
 
 impl std::fmt::Debug for DecisionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DecisionCache")
             .field("len", &self.entries.len())
+            .field("filter_deadline", &self.filter_deadline)
             .field("capacity", &self.entries.capacity())
             .finish()
     }
 }
 
 impl DecisionCache {
-    /// A cache of at most `capacity` decisions.
+    /// A cache of at most `capacity` decisions, giving attribute filters
+    /// [`DEFAULT_FILTER_DEADLINE`].
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: Cache::new(capacity),
+            filter_deadline: DEFAULT_FILTER_DEADLINE,
         }
+    }
+
+    /// How long the attribute filters of one request may evaluate before it is
+    /// [`Decision::Undecided`].
+    #[must_use]
+    pub fn with_filter_deadline(mut self, deadline: Duration) -> Self {
+        self.filter_deadline = deadline;
+        self
     }
 
     /// How many decisions are cached.
@@ -105,7 +119,7 @@ impl DecisionCache {
         {
             return hit.decision;
         }
-        let judged = judge(anchors, chain, now);
+        let judged = judge(anchors, chain, now, self.filter_deadline);
         let decision = judged.decision.clone();
         self.entries.insert(key, judged);
         decision
@@ -126,6 +140,13 @@ impl Verifier {
             trust,
             cache: DecisionCache::new(cache_capacity),
         }
+    }
+
+    /// See [`DecisionCache::with_filter_deadline`].
+    #[must_use]
+    pub fn with_filter_deadline(mut self, deadline: Duration) -> Self {
+        self.cache = self.cache.with_filter_deadline(deadline);
+        self
     }
 
     /// The trust, to rebuild it.

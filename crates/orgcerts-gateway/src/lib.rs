@@ -10,7 +10,8 @@
 //!   numbered by a generation.
 //! - [`Trust`]: the current snapshot behind an `ArcSwap`; a failed rebuild keeps the last good one.
 //! - [`verify`]: path validation with rustls-webpki, direct first, then through the presented
-//!   intermediates.
+//!   intermediates; then the attribute filter of the anchor the path ended in, compiled into the
+//!   snapshot ([`AnchorFilter`]) and evaluated against a deadline.
 //! - [`DecisionCache`]: decisions by (chain, organization, project, generation), so the common case
 //!   is a hash lookup.
 
@@ -19,8 +20,11 @@ mod cache;
 mod snapshot;
 mod verify;
 
-pub use anchor::Anchor;
+pub use anchor::{Anchor, AnchorFilter};
 pub use cache::{DecisionCache, Verifier};
 pub use orgcerts_core::model::ActiveAnchor;
 pub use snapshot::{EffectiveAnchors, Trust, TrustSnapshot};
-pub use verify::{Decision, MAX_CHAIN_BYTES, MAX_CHAIN_CERTIFICATES, Refusal, WireError, verify};
+pub use verify::{
+    DEFAULT_FILTER_DEADLINE, Decision, MAX_CHAIN_BYTES, MAX_CHAIN_CERTIFICATES, Refusal, WireError,
+    verify,
+};

@@ -9,9 +9,10 @@ use arc_swap::ArcSwap;
 use orgcerts_core::ids::{OrganizationId, ProjectId};
 use orgcerts_core::model::Scope;
 
+use orgcerts_core::attribute_filter::AttributeFilter;
 use orgcerts_core::model::ActiveAnchor;
 
-use crate::anchor::Anchor;
+use crate::anchor::{Anchor, AnchorFilter};
 
 #[derive(Debug, Default)]
 struct OrganizationAnchors {
@@ -51,10 +52,38 @@ impl<'s> EffectiveAnchors<'s> {
 }
 
 impl TrustSnapshot {
-    /// Builds a snapshot numbered `generation` from the active anchors the store reported.
+    /// Builds a snapshot numbered `generation` from the active anchors the store reported,
+    /// compiling their attribute filters.
     pub fn build(generation: u64, records: impl IntoIterator<Item = ActiveAnchor>) -> Self {
+        Self::build_after(None, generation, records)
+    }
+
+    /// [`Self::build`], taking the filters `previous` compiled instead of compiling the same
+    /// text again: a rebuild compiles only filters that changed.
+    pub fn build_after(
+        previous: Option<&TrustSnapshot>,
+        generation: u64,
+        records: impl IntoIterator<Item = ActiveAnchor>,
+    ) -> Self {
+        let compiled: HashMap<&str, &AttributeFilter> = previous
+            .into_iter()
+            .flat_map(TrustSnapshot::anchors)
+            .filter_map(|anchor| match anchor.filter() {
+                Some(AnchorFilter::Compiled(filter)) => Some((filter.source(), filter)),
+                _ => None,
+            })
+            .collect();
         let mut organizations: HashMap<OrganizationId, OrganizationAnchors> = HashMap::new();
-        for record in records {
+        for mut record in records {
+            let filter =
+                record
+                    .attribute_filter
+                    .take()
+                    .map(|source| match compiled.get(source.as_str()) {
+                        Some(filter) => AnchorFilter::Compiled((*filter).clone()),
+                        None => AttributeFilter::compile(&source)
+                            .map_or(AnchorFilter::Uncompilable, AnchorFilter::Compiled),
+                    });
             let entry = organizations
                 .entry(record.organization_id.clone())
                 .or_default();
@@ -62,7 +91,7 @@ impl TrustSnapshot {
                 Scope::Organization => &mut entry.organization,
                 Scope::Project(project) => entry.projects.entry(project.clone()).or_default(),
             };
-            list.push(Anchor::new(record));
+            list.push(Anchor::new(record, filter));
         }
         for anchors in organizations.values_mut() {
             anchors
@@ -101,18 +130,27 @@ impl TrustSnapshot {
         }
     }
 
+    /// Every anchor of the snapshot.
+    pub fn anchors(&self) -> impl Iterator<Item = &Anchor> {
+        self.organizations.values().flat_map(|anchors| {
+            anchors
+                .organization
+                .iter()
+                .chain(anchors.projects.values().flatten())
+        })
+    }
+
     /// Anchors rustls-webpki could not take as trust anchors (they enforce and match nothing),
     /// for the gateway to report.
     pub fn unusable_anchors(&self) -> impl Iterator<Item = &Anchor> {
-        self.organizations
-            .values()
-            .flat_map(|anchors| {
-                anchors
-                    .organization
-                    .iter()
-                    .chain(anchors.projects.values().flatten())
-            })
-            .filter(|anchor| !anchor.is_usable())
+        self.anchors().filter(|anchor| !anchor.is_usable())
+    }
+
+    /// Anchors whose saved attribute filter does not compile (they refuse every certificate),
+    /// for the gateway to report.
+    pub fn uncompilable_filters(&self) -> impl Iterator<Item = &Anchor> {
+        self.anchors()
+            .filter(|anchor| matches!(anchor.filter(), Some(AnchorFilter::Uncompilable)))
     }
 }
 
@@ -178,7 +216,11 @@ impl Trust {
 
     fn install(&self, records: impl IntoIterator<Item = ActiveAnchor>) -> u64 {
         let generation = self.generations.fetch_add(1, Ordering::AcqRel) + 1;
-        let fresh = Arc::new(TrustSnapshot::build(generation, records));
+        let fresh = Arc::new(TrustSnapshot::build_after(
+            Some(&self.current.load()),
+            generation,
+            records,
+        ));
         // Two rebuilds racing: the later generation wins whichever finishes first.
         self.current.rcu(|current| {
             if current.generation > generation {

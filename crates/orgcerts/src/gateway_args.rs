@@ -91,6 +91,12 @@ pub struct GatewayArgs {
     )]
     pub decision_cache_entries: usize,
 
+    /// How long the attribute filters of one request may evaluate, in ms; past it the request
+    /// gets a 503 `authentication_temporarily_unavailable` rather than holding a worker.
+    #[arg(long, env = "ORGCERTS_ATTRIBUTE_FILTER_DEADLINE_MS", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub attribute_filter_deadline_ms: u64,
+
     /// Key lookups kept in memory between changes to the database.
     #[arg(long, env = "ORGCERTS_KEY_CACHE_ENTRIES", default_value_t = 100_000)]
     pub key_cache_entries: usize,
@@ -126,6 +132,7 @@ impl GatewayArgs {
             trust_poll: Duration::from_millis(self.trust_poll_ms),
             trust_max_age: Duration::from_millis(self.trust_max_age_ms),
             decision_cache_entries: self.decision_cache_entries,
+            attribute_filter_deadline: Duration::from_millis(self.attribute_filter_deadline_ms),
             key_cache_entries: self.key_cache_entries,
             key_use_flush: Duration::from_secs(self.key_use_flush_secs),
         })

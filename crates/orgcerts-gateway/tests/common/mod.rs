@@ -7,7 +7,7 @@ use orgcerts_core::model::Scope;
 use orgcerts_gateway::ActiveAnchor;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
@@ -68,10 +68,24 @@ impl Ca {
         self.mint(Leaf::default())
     }
 
+    /// A client certificate for `common_name` with `dns_names` as subject alternative names.
+    pub fn leaf_for(&self, common_name: &str, dns_names: &[&str]) -> CertificateDer<'static> {
+        self.mint(Leaf {
+            common_name: common_name.to_owned(),
+            dns_names: dns_names.iter().map(|name| (*name).to_owned()).collect(),
+            ..Leaf::default()
+        })
+    }
+
     /// A leaf with the given variations.
     pub fn mint(&self, leaf: Leaf) -> CertificateDer<'static> {
         let key = KeyPair::generate().expect("key");
-        let mut params = params("client", leaf.not_before, leaf.not_after);
+        let mut params = params(&leaf.common_name, leaf.not_before, leaf.not_after);
+        params.subject_alt_names = leaf
+            .dns_names
+            .iter()
+            .map(|name| SanType::DnsName(name.as_str().try_into().expect("an ASCII name")))
+            .collect();
         params.use_authority_key_identifier_extension = leaf.aki;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = leaf.eku;
@@ -92,6 +106,8 @@ fn ca_params(common_name: &str) -> CertificateParams {
 
 /// Variations of a client certificate.
 pub struct Leaf {
+    pub common_name: String,
+    pub dns_names: Vec<String>,
     pub aki: bool,
     pub eku: Vec<ExtendedKeyUsagePurpose>,
     pub not_before: i64,
@@ -101,6 +117,8 @@ pub struct Leaf {
 impl Default for Leaf {
     fn default() -> Self {
         Self {
+            common_name: "client".to_owned(),
+            dns_names: Vec::new(),
             aki: true,
             eku: vec![ExtendedKeyUsagePurpose::ClientAuth],
             not_before: NOW - 30 * DAY,
@@ -135,6 +153,14 @@ impl Tenant {
         self.anchor(ca, Scope::Project(project.clone()), NOW + 365 * DAY)
     }
 
+    /// `ca` active for the whole organization with the attribute filter `filter`.
+    pub fn filtered_org_anchor(&self, ca: &Ca, filter: &str) -> ActiveAnchor {
+        ActiveAnchor {
+            attribute_filter: Some(filter.to_owned()),
+            ..self.org_anchor(ca)
+        }
+    }
+
     pub fn anchor(&self, ca: &Ca, scope: Scope, expires_at: i64) -> ActiveAnchor {
         ActiveAnchor {
             certificate_id: CertificateId::generate(),
@@ -142,6 +168,7 @@ impl Tenant {
             scope,
             der: ca.der.to_vec(),
             expires_at,
+            attribute_filter: None,
         }
     }
 }

@@ -448,6 +448,7 @@ pub(super) async fn active_anchors(conn: &mut PgConnection) -> Attempt<Vec<Activ
             }),
             der,
             expires_at,
+            attribute_filter: None,
         })
         .collect())
 }

@@ -438,6 +438,7 @@ pub(super) fn active_anchors(conn: &Connection) -> Result<Vec<ActiveAnchor>> {
             }),
             der: row.get(3)?,
             expires_at: row.get(4)?,
+            attribute_filter: None,
         })
     })
     .sql()?

@@ -69,6 +69,7 @@ impl Uploaded {
             scope,
             der: self.der.clone(),
             expires_at: self.expires_at,
+            attribute_filter: None,
         }
     }
 }
