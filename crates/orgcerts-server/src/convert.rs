@@ -23,7 +23,8 @@ fn details(cert: &CertificateRecord) -> api::CertificateDetails {
     }
 }
 
-/// The `Certificate` object of upload, get and modify.
+/// The `Certificate` object of upload, get and modify, without the `attribute_filter`
+/// extension (only a get that asks for it shows it).
 pub fn certificate(cert: &CertificateRecord) -> api::Certificate {
     api::Certificate {
         object: api::CertificateObject::Certificate,
@@ -31,6 +32,7 @@ pub fn certificate(cert: &CertificateRecord) -> api::Certificate {
         name: cert.name.clone(),
         created_at: unix(cert.created_at),
         certificate_details: details(cert),
+        attribute_filter: None,
     }
 }
 

@@ -35,6 +35,7 @@ pub(super) async fn run(
             let request = UploadCertificateRequest {
                 certificate: read_pem(&file)?,
                 name,
+                attribute_filter: None,
             };
             show(format, &certificates.create(&request).await?, details)
         }
@@ -56,7 +57,10 @@ pub(super) async fn run(
             }
         }
         CertsCommand::Rename { id, name } => {
-            let request = ModifyCertificateRequest { name: Some(name) };
+            let request = ModifyCertificateRequest {
+                name: Some(name),
+                attribute_filter: None,
+            };
             show(format, &certificates.update(&id, &request).await?, details)
         }
         CertsCommand::Delete { id } => {

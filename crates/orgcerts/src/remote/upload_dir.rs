@@ -78,6 +78,7 @@ pub(super) async fn run(
             name: file
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned()),
+            attribute_filter: None,
         };
         let response = match certificates.create(&request).await {
             Ok(response) => response,
