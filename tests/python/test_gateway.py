@@ -742,3 +742,46 @@ def read_response(tls: ssl.SSLSocket) -> bytes:
         return head + b"\r\n\r\n" + rest
     except (ssl.SSLError, OSError):
         return data
+
+
+def test_an_attribute_filter_set_through_extra_body_refuses_then_accepts(
+    client, gateway, pki, tenant, connect
+):
+    """The official SDK sets a certificate's attribute filter with `extra_body` (an orgcerts
+    extension); the gateway answers 403 while the filter refuses the client certificate, and
+    passes it once the filter is changed to accept it."""
+    certificates = client.admin.organization.certificates
+    certificate_id = certificates.create(
+        certificate=pki.org_ca.pem,
+        name="Filtered CA",
+        extra_body={"attribute_filter": "subject.common_name == 'billing'"},
+    ).id
+    activate(client, "project", certificate_id, tenant.project_id)
+    wait_for(connect(tenant.key, keep_alive=False), "401 certificate_required")
+
+    # The client certificate chains to the active CA, but its common name is "client".
+    certified = connect(tenant.key, pki.client, keep_alive=False)
+    with pytest.raises(openai.PermissionDeniedError) as err:
+        chat(certified)
+    assert err.value.status_code == 403
+    assert err.value.code == "certificate_attribute_verification_failed"
+    assert err.value.body["type"] == "invalid_request_error"
+    assert err.value.response.headers["x-should-retry"] == "false"
+
+    # An invalid filter is refused where it is saved, and changes nothing.
+    with pytest.raises(openai.BadRequestError) as err:
+        certificates.update(
+            certificate_id, extra_body={"attribute_filter": "subject.common_name = 'client'"}
+        )
+    assert err.value.code == "mtls_cel_policy_invalid"
+    assert err.value.param == "attribute_filter"
+    assert "column" in err.value.message
+    assert outcome(certified) == "403 certificate_attribute_verification_failed"
+
+    certificates.update(
+        certificate_id,
+        extra_body={"attribute_filter": "subject.common_name in ['billing', 'client']"},
+    )
+    wait_for(certified, "passed")
+    saved = certificates.retrieve(certificate_id, extra_query={"include[]": "attribute_filter"})
+    assert saved.model_extra["attribute_filter"] == "subject.common_name in ['billing', 'client']"
