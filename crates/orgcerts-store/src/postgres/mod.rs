@@ -28,6 +28,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::keyset::{keyset, overfetch};
 use crate::{OpenError, OpenOptions};
 
+mod anchors;
 mod audit;
 mod certificates;
 mod error;
@@ -219,7 +220,7 @@ impl Store for PostgresStore {
     }
 
     async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
-        run!(&self.db, Mode::Read, |conn| certificates::expiry_counts(
+        run!(&self.db, Mode::Read, |conn| anchors::expiry_counts(
             conn, now
         ))
     }
@@ -445,9 +446,7 @@ impl Store for PostgresStore {
     }
 
     async fn active_anchors(&self) -> Result<Vec<ActiveAnchor>> {
-        run!(&self.db, Mode::Read, |conn| certificates::active_anchors(
-            conn
-        ))
+        run!(&self.db, Mode::Read, |conn| anchors::active_anchors(conn))
     }
 
     async fn trust_version(&self) -> Result<u64> {

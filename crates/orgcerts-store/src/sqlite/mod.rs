@@ -32,6 +32,7 @@ use queue::Limits;
 use readers::Readers;
 use writer::Writer;
 
+mod anchors;
 mod audit;
 mod certificates;
 mod changes;
@@ -218,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     async fn certificate_expiry_counts(&self, now: i64) -> Result<ExpiryCounts> {
-        self.read(move |conn| certificates::expiry_counts(conn, now))
+        self.read(move |conn| anchors::expiry_counts(conn, now))
             .await
     }
 
@@ -458,7 +459,7 @@ impl Store for SqliteStore {
     }
 
     async fn active_anchors(&self) -> Result<Vec<ActiveAnchor>> {
-        self.read(certificates::active_anchors).await
+        self.read(anchors::active_anchors).await
     }
 
     async fn trust_version(&self) -> Result<u64> {
