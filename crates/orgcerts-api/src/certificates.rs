@@ -62,6 +62,15 @@ pub struct Certificate {
     pub name: Option<String>,
     pub created_at: u64,
     pub certificate_details: CertificateDetails,
+    /// An orgcerts extension, present only on get with `include[]=attribute_filter`: the
+    /// attribute filter's source text, `Some(None)` (`null`) when none is set. Absent (`None`)
+    /// everywhere else, so that the object stays the spec's.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_filter: Option<Option<String>>,
 }
 
 /// The `OrganizationCertificate` schema: a certificate with its organization-level `active` flag.
@@ -111,6 +120,10 @@ pub struct UploadCertificateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub name: Option<String>,
+    /// An orgcerts extension (the official SDKs send it with `extra_body`): the attribute
+    /// filter, a CEL expression; `null` or an empty string sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_filter: Option<String>,
 }
 
 /// The `ModifyCertificateRequest` schema.
@@ -122,6 +135,15 @@ pub struct ModifyCertificateRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub name: Option<String>,
+    /// An orgcerts extension, like [`UploadCertificateRequest::attribute_filter`]: left out
+    /// (`None`), the filter stays as it is; `null` (`Some(None)`) or an empty string clears it;
+    /// any other string sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_filter: Option<Option<String>>,
 }
 
 /// An optional field the spec types as a plain string: it may be left out, but `null` is a value
@@ -130,6 +152,12 @@ fn string_if_present<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
     String::deserialize(deserializer).map(Some)
+}
+
+/// A field whose `null` differs from its absence: present, it is `Some`, holding `None` for
+/// `null` (serde alone reads `null` as absent).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// The `ToggleCertificatesRequest` schema, for activation and deactivation.

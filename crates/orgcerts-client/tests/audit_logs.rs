@@ -55,6 +55,7 @@ async fn upload(client: &Client, name: &str) -> String {
     let request = UploadCertificateRequest {
         certificate: anchor(name),
         name: Some(name.to_owned()),
+        attribute_filter: None,
     };
     let certificates = client.admin().organization().certificates();
     certificates.create(&request).await.unwrap().into_inner().id
@@ -101,6 +102,7 @@ async fn record_changes(client: &Client) -> Changes {
             &a,
             &ModifyCertificateRequest {
                 name: Some("a2".into()),
+                ..ModifyCertificateRequest::default()
             },
         )
         .await

@@ -42,6 +42,7 @@ async fn duplicate_upload_names_its_code() {
     let request = UploadCertificateRequest {
         certificate: anchor("dup"),
         name: None,
+        attribute_filter: None,
     };
     certificates.create(&request).await.unwrap();
     let error = certificates.create(&request).await.unwrap_err();

@@ -13,6 +13,7 @@ fn upload_request(pem: &str, name: Option<&str>) -> UploadCertificateRequest {
     UploadCertificateRequest {
         certificate: pem.to_owned(),
         name: name.map(str::to_owned),
+        attribute_filter: None,
     }
 }
 
@@ -58,6 +59,7 @@ async fn certificate_lifecycle_at_organization_level() {
             &id,
             &ModifyCertificateRequest {
                 name: Some("renamed".into()),
+                ..ModifyCertificateRequest::default()
             },
         )
         .await

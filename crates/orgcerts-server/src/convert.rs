@@ -31,6 +31,7 @@ pub fn certificate(cert: &CertificateRecord) -> api::Certificate {
         name: cert.name.clone(),
         created_at: unix(cert.created_at),
         certificate_details: details(cert),
+        attribute_filter: None,
     }
 }
 

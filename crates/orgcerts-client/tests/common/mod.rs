@@ -83,6 +83,7 @@ pub async fn upload_many(client: &Client, count: usize) -> Vec<String> {
         let request = orgcerts_client::types::UploadCertificateRequest {
             certificate: anchor(&format!("anchor {index}")),
             name: Some(format!("cert-{index}")),
+            attribute_filter: None,
         };
         ids.push(
             certificates

@@ -356,6 +356,7 @@ mod tests {
             name: None,
             created_at: 0,
             certificate_details: details(valid_at, expires_at),
+            attribute_filter: None,
         };
         let text = |c: &Certificate| certificate(c, NOW, false);
         let soon = cert(0, NOW + 29 * DAY + 5);
