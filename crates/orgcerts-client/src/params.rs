@@ -144,6 +144,9 @@ impl ListProjectsParams {
 pub enum CertificateInclude {
     /// `certificate_details.content`: the certificate's PEM.
     Content,
+    /// `attribute_filter`: the certificate's attribute filter, `null` when it has none.
+    #[serde(rename = "attribute_filter")]
+    AttributeFilter,
 }
 
 impl CertificateInclude {
@@ -151,6 +154,7 @@ impl CertificateInclude {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Content => "content",
+            Self::AttributeFilter => "attribute_filter",
         }
     }
 }
@@ -255,6 +259,17 @@ mod tests {
         };
         let query = Query::new(&include, None, None).unwrap();
         assert_eq!(query.encode(), "include[]=content");
+        let both = RetrieveCertificateParams {
+            include: &[
+                CertificateInclude::Content,
+                CertificateInclude::AttributeFilter,
+            ],
+        };
+        let query = Query::new(&both, None, None).unwrap();
+        assert_eq!(
+            query.encode(),
+            "include[]=content&include[]=attribute_filter"
+        );
         let none = Query::new(&RetrieveCertificateParams { include: &[] }, None, None).unwrap();
         assert!(none.is_empty());
     }
