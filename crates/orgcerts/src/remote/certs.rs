@@ -28,25 +28,39 @@ pub(super) async fn run(
             };
             list(client, project, &params, page.all, format).await
         }
-        CertsCommand::Upload { file, name } if file.is_dir() => {
-            upload_dir::run(&certificates, &file, name, format).await
-        }
-        CertsCommand::Upload { file, name } => {
+        CertsCommand::Upload { file, name, filter } => {
+            // An empty filter is no filter: nothing to send.
+            let filter = filter.filter(|filter| !filter.is_empty());
+            if file.is_dir() {
+                return upload_dir::run(&certificates, &file, name, filter, format).await;
+            }
             let request = UploadCertificateRequest {
                 certificate: read_pem(&file)?,
                 name,
+                attribute_filter: filter,
             };
             show(format, &certificates.create(&request).await?, details)
         }
         CertsCommand::Get { id, content } => {
             let include: &[CertificateInclude] = if content {
-                &[CertificateInclude::Content]
+                &[
+                    CertificateInclude::Content,
+                    CertificateInclude::AttributeFilter,
+                ]
             } else {
-                &[]
+                &[CertificateInclude::AttributeFilter]
             };
             let certificate = certificates.retrieve(&id, include).await?;
             if !content || format != Format::Human {
-                return show(format, &certificate, details);
+                return show(format, &certificate, |certificate| {
+                    with_filter(
+                        &details(certificate),
+                        certificate
+                            .attribute_filter
+                            .as_ref()
+                            .and_then(Option::as_deref),
+                    )
+                });
             }
             match certificate.certificate_details.content.as_deref() {
                 Some(pem) => output::print(pem),
@@ -55,8 +69,21 @@ pub(super) async fn run(
                 ))),
             }
         }
+        CertsCommand::SetFilter { id, expr, clear } => {
+            let filter = expr.filter(|expr| !clear && !expr.is_empty());
+            let updated = certificates
+                .set_attribute_filter(&id, filter.as_deref())
+                .await?;
+            // The answer does not carry the filter; the one sent is what the API saved.
+            show(format, &updated, |certificate| {
+                with_filter(&details(certificate), filter.as_deref())
+            })
+        }
         CertsCommand::Rename { id, name } => {
-            let request = ModifyCertificateRequest { name: Some(name) };
+            let request = ModifyCertificateRequest {
+                name: Some(name),
+                ..ModifyCertificateRequest::default()
+            };
             show(format, &certificates.update(&id, &request).await?, details)
         }
         CertsCommand::Delete { id } => {
@@ -70,6 +97,16 @@ pub(super) async fn run(
             toggle(client, ids, project, false, format).await
         }
     }
+}
+
+/// A certificate's `key  value` lines followed by its attribute filter (`-` for none); the
+/// lines of a filter written over several lines stay aligned under its first.
+fn with_filter(details: &str, filter: Option<&str>) -> String {
+    let filter = filter.map_or_else(
+        || "-".to_owned(),
+        |filter| filter.lines().collect::<Vec<_>>().join("\n            "),
+    );
+    format!("{details}\nfilter      {filter}")
 }
 
 /// The certificate table of `items`.
@@ -133,5 +170,24 @@ async fn toggle(
             let scoped = organization.projects().certificates(project);
             show(format, &scoped.deactivate(ids).await?, |r| table(&r.data))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_filter;
+
+    #[test]
+    fn the_filter_line_follows_the_details() {
+        let details = "id          cert_x\nname        -".to_owned();
+        assert_eq!(
+            with_filter(&details, None),
+            "id          cert_x\nname        -\nfilter      -"
+        );
+        assert_eq!(
+            with_filter(&details, Some("subject.common_name == \"a\" ||\n  true")),
+            "id          cert_x\nname        -\n\
+             filter      subject.common_name == \"a\" ||\n              true"
+        );
     }
 }
