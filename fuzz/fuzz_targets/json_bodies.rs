@@ -26,12 +26,14 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Some(upload) = read::<UploadCertificateRequest>(body) {
                 name(upload.name.as_deref());
+                name(upload.attribute_filter.as_deref());
                 let _ = orgcerts_core::echo(&upload.certificate);
             }
         }
         1 => {
             if let Some(modify) = read::<ModifyCertificateRequest>(body) {
                 name(modify.name.as_deref());
+                name(modify.attribute_filter.flatten().as_deref());
             }
         }
         2 => {

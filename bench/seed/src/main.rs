@@ -259,7 +259,9 @@ async fn load(args: Load) -> anyhow::Result<()> {
             let (service, org) = (service.clone(), Arc::clone(&org));
             uploads.spawn(async move {
                 let name = Some(format!("bench certificate {cert_index}"));
-                service.upload_certificate(&org, None, &pem, name).await
+                service
+                    .upload_certificate(&org, None, &pem, name, None)
+                    .await
             });
         }
         if last_report.elapsed() > Duration::from_secs(10) {

@@ -245,7 +245,8 @@ pub fn certificate_created(
     entry(org, actor, "certificate.created", None, ids, payload)
 }
 
-/// `certificate.updated`: `{"id", "name"}` with the new name.
+/// `certificate.updated`: `{"id", "name"}` with the name as it now is (the schema has no
+/// property for the attribute filter: a filter change alone records the unchanged name).
 pub fn certificate_updated(
     org: &OrganizationId,
     actor: &Actor,

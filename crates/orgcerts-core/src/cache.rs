@@ -374,6 +374,7 @@ mod tests {
                     valid_at: 0,
                     expires_at: 2,
                     der: None,
+                    attribute_filter: None,
                 },
                 active: i % 2 == 0,
             })

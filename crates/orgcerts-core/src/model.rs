@@ -83,6 +83,8 @@ pub struct NewCertificate {
     pub name: Option<String>,
     pub created_at: i64,
     pub anchor: Anchor,
+    /// The attribute filter's source text, compiled before it gets here; `None` for none.
+    pub attribute_filter: Option<String>,
 }
 
 /// A stored certificate.
@@ -95,6 +97,25 @@ pub struct CertificateRecord {
     pub expires_at: i64,
     /// The anchor's DER; read only when asked for (`include[]=content`).
     pub der: Option<Vec<u8>>,
+    /// The attribute filter's source text as saved; `None` when none is set.
+    pub attribute_filter: Option<String>,
+}
+
+/// A change to a certificate's mutable fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateUpdate {
+    /// The new name.
+    pub name: Option<String>,
+    /// The new attribute filter: `Some(None)` clears it, `Some(Some(source))` sets it (source
+    /// text the service has compiled).
+    pub attribute_filter: Option<Option<String>>,
+}
+
+impl CertificateUpdate {
+    /// Whether the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.attribute_filter.is_none()
+    }
 }
 
 /// A certificate with its `active` flag at the scope it was listed or toggled at.
@@ -122,6 +143,9 @@ pub struct ActiveAnchor {
     pub der: Vec<u8>,
     /// The certificate's notAfter, Unix seconds.
     pub expires_at: i64,
+    /// The certificate's attribute filter as saved (compiled when it was saved); `None` when
+    /// none is set.
+    pub attribute_filter: Option<String>,
 }
 
 /// A stored project.

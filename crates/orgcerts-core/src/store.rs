@@ -18,10 +18,10 @@ use crate::ids::{
 };
 use crate::keys::KeyHash;
 use crate::model::{
-    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
-    OwnerAccess, PoolStatus, ProjectApiKeyRecord, ProjectRecord, ProjectUpdate, Scope,
-    ScopedCertificate, ServiceAccountKey, ServiceAccountKeyGrant, ServiceAccountRecord,
-    ServiceAccountUpdate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, CertificateUpdate, ExpiryCounts,
+    NewCertificate, Organization, OwnerAccess, PoolStatus, ProjectApiKeyRecord, ProjectRecord,
+    ProjectUpdate, Scope, ScopedCertificate, ServiceAccountKey, ServiceAccountKeyGrant,
+    ServiceAccountRecord, ServiceAccountUpdate,
 };
 use crate::page::{Page, PageRequest};
 
@@ -132,12 +132,14 @@ pub trait Store: ServiceAccountStore + Send + Sync + 'static {
         id: &CertificateId,
         with_der: bool,
     ) -> Result<Option<CertificateRecord>>;
-    /// Renames a live certificate (`CertificateNotFound` otherwise).
-    async fn rename_certificate(
+    /// Changes a live certificate's name and attribute filter, each only when the update names
+    /// it (`CertificateNotFound` otherwise), recording one `certificate.updated`; the record as
+    /// it now is, without its DER.
+    async fn update_certificate(
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        name: Option<&str>,
+        update: &CertificateUpdate,
         actor: &Actor,
     ) -> Result<CertificateRecord>;
     /// Deletes a certificate that is active nowhere (`CertificateInUse` otherwise). The record

@@ -23,7 +23,8 @@ fn details(cert: &CertificateRecord) -> api::CertificateDetails {
     }
 }
 
-/// The `Certificate` object of upload, get and modify.
+/// The `Certificate` object of upload, get and modify, without the `attribute_filter`
+/// extension (only a get that asks for it shows it).
 pub fn certificate(cert: &CertificateRecord) -> api::Certificate {
     api::Certificate {
         object: api::CertificateObject::Certificate,

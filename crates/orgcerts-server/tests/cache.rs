@@ -108,6 +108,7 @@ async fn changes_made_by_another_process_are_seen_within_the_engines_delay() {
             None,
             &common::ca_pem("from elsewhere"),
             Some("elsewhere".into()),
+            None,
         )
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use orgcerts_core::page::Order;
 use orgcerts_core::{Error, Store};
 use orgcerts_store::suite::{
     T0, fake_anchor, insert_cert, insert_project, list_all, new_cert, new_org, real_anchor,
-    service_account, service_account_key, unsaved_org,
+    renamed, service_account, service_account_key, unsaved_org,
 };
 use orgcerts_store::{OpenError, OpenOptions, open, open_with};
 use orgcerts_testkit::database::{PgSchema, postgres_url, with_search_path};
@@ -98,7 +98,14 @@ async fn concurrent_start_ups_migrate_once() {
             .unwrap();
     assert_eq!(
         applied,
-        vec![(1, true), (2, true), (3, true), (4, true), (5, true)]
+        vec![
+            (1, true),
+            (2, true),
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, true)
+        ]
     );
     // Each of them works on the one schema.
     let org = new_org(&*stores[0]).await;
@@ -411,7 +418,7 @@ async fn change_count_moves_with_every_change_of_its_organization() {
     let cert = insert_cert(&*a, &org, T0).await;
     let just_cert = std::slice::from_ref(&cert.id);
     moved(change_count(&*b, &key).await, "upload");
-    a.rename_certificate(&org, &cert.id, Some("renamed"), &op)
+    a.update_certificate(&org, &cert.id, &renamed("renamed"), &op)
         .await
         .unwrap();
     moved(change_count(&*b, &key).await, "rename");

@@ -498,6 +498,7 @@ async fn insert_as_uploaded_earlier(database_url: &str, pem: &str, uploaded_at: 
                 name: Some("expired root".to_owned()),
                 created_at: uploaded_at,
                 anchor,
+                attribute_filter: None,
             },
             50,
             &Actor {

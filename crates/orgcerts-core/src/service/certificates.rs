@@ -4,32 +4,39 @@ use std::sync::Arc;
 
 use super::{MAX_TOGGLE_IDS, Service, actor, check_name, parse_certificate_id, parse_project_id};
 use crate::anchor;
+use crate::attribute_filter::AttributeFilter;
 use crate::cache::{CachedList, CertificatePage, ListEncoding, MAX_CACHED_LIST, page_of};
 use crate::ids::{AdminKeyId, CertificateId, OrganizationId};
-use crate::model::{CertificateRecord, NewCertificate, Principal, Scope, ScopedCertificate};
+use crate::model::{
+    CertificateRecord, CertificateUpdate, NewCertificate, Principal, Scope, ScopedCertificate,
+};
 use crate::page::{Order, PageRequest};
 use crate::{Error, Result, echo, unix_now};
 
 impl Service {
-    /// `uploadCertificate`.
+    /// `uploadCertificate`. `attribute_filter` is compiled before anything is stored; `None`
+    /// or an empty string sets none.
     pub async fn upload_certificate(
         &self,
         org: &OrganizationId,
         by: Option<&AdminKeyId>,
         pem: &str,
         name: Option<String>,
+        attribute_filter: Option<String>,
     ) -> Result<CertificateRecord> {
         if let Some(name) = &name {
             check_name("name", name, true)?;
         }
         let now = unix_now();
         let anchor = anchor::validate(pem, now)?;
+        let attribute_filter = checked_filter(attribute_filter)?;
         let cert = NewCertificate {
             id: CertificateId::generate(),
             organization_id: org.clone(),
             name,
             created_at: now,
             anchor,
+            attribute_filter,
         };
         self.store
             .insert_certificate(
@@ -54,24 +61,30 @@ impl Service {
             .ok_or_else(|| Error::CertificateNotFound { id: echo(id) })
     }
 
-    /// `modifyCertificate`: only the name can change; no name leaves the certificate as it is.
+    /// `modifyCertificate`: the name and the attribute filter (`Some(None)` or an empty
+    /// string clears it). Everything is checked, the filter compiled, before anything is
+    /// written; an update that names neither leaves the certificate as it is.
     pub async fn modify_certificate(
         &self,
         org: &OrganizationId,
         by: Option<&AdminKeyId>,
         id: &str,
-        name: Option<String>,
+        update: CertificateUpdate,
     ) -> Result<CertificateRecord> {
         let cert_id = parse_certificate_id(id)?;
-        match name {
-            Some(name) => {
-                check_name("name", &name, true)?;
-                self.store
-                    .rename_certificate(org, &cert_id, Some(&name), &actor(by, unix_now()))
-                    .await
-            }
-            None => self.get_certificate(org, id, false).await,
+        if update.is_empty() {
+            return self.get_certificate(org, id, false).await;
         }
+        if let Some(name) = &update.name {
+            check_name("name", name, true)?;
+        }
+        let update = CertificateUpdate {
+            attribute_filter: update.attribute_filter.map(checked_filter).transpose()?,
+            ..update
+        };
+        self.store
+            .update_certificate(org, &cert_id, &update, &actor(by, unix_now()))
+            .await
     }
 
     /// `deleteCertificate`.
@@ -171,5 +184,17 @@ impl Service {
     /// refuses unknown projects inside the operation itself.
     pub fn project_scope(id: &str) -> Result<Scope> {
         parse_project_id(id).map(Scope::Project)
+    }
+}
+
+/// An attribute filter as saved: `None` for none (an empty string included), otherwise the
+/// source text once it compiles (`InvalidAttributeFilter` otherwise).
+fn checked_filter(source: Option<String>) -> Result<Option<String>> {
+    match source {
+        Some(source) if !source.is_empty() => {
+            AttributeFilter::compile(&source)?;
+            Ok(Some(source))
+        }
+        _ => Ok(None),
     }
 }

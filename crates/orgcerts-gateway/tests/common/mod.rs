@@ -142,6 +142,7 @@ impl Tenant {
             scope,
             der: ca.der.to_vec(),
             expires_at,
+            attribute_filter: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use orgcerts_api::{
     ToggleCertificatesRequest, ToggleCertificatesResponse, ToggleObject, UploadCertificateRequest,
 };
 use orgcerts_core::cache::{CertificatePage, ListEncoding, Strings};
-use orgcerts_core::model::{Scope, ScopedCertificate};
+use orgcerts_core::model::{CertificateUpdate, Scope, ScopedCertificate};
 use orgcerts_core::{Service, echo};
 use serde::Serialize;
 
@@ -117,6 +117,7 @@ pub async fn upload_certificate(
             Some(&principal.key_id),
             &body.certificate,
             body.name,
+            body.attribute_filter,
         )
         .await?;
     Ok(Json(convert::certificate(&cert)))
@@ -129,25 +130,32 @@ pub async fn get_certificate(
     PathId(certificate_id): PathId,
     query: QueryParams,
 ) -> ApiResult<Certificate> {
-    let mut include_content = false;
+    let (mut include_content, mut include_filter) = (false, false);
     for value in query.array("include")? {
-        if value == "content" {
-            include_content = true;
-        } else {
-            return Err(ApiError::InvalidQuery {
-                param: "include",
-                message: format!(
-                    "Invalid value '{}' for include: the only supported value is 'content'.",
-                    echo(value)
-                ),
-            });
+        match value {
+            "content" => include_content = true,
+            "attribute_filter" => include_filter = true,
+            _ => {
+                return Err(ApiError::InvalidQuery {
+                    param: "include",
+                    message: format!(
+                        "Invalid value '{}' for include: the supported values are 'content' \
+                         and 'attribute_filter'.",
+                        echo(value)
+                    ),
+                });
+            }
         }
     }
     let cert = state
         .service
         .get_certificate(&principal.organization_id, &certificate_id, include_content)
         .await?;
-    Ok(Json(convert::certificate(&cert)))
+    let mut wire = convert::certificate(&cert);
+    if include_filter {
+        wire.attribute_filter = Some(cert.attribute_filter);
+    }
+    Ok(Json(wire))
 }
 
 /// `POST /organization/certificates/{certificate_id}`
@@ -163,7 +171,10 @@ pub async fn modify_certificate(
             &principal.organization_id,
             Some(&principal.key_id),
             &certificate_id,
-            body.name,
+            CertificateUpdate {
+                name: body.name,
+                attribute_filter: body.attribute_filter,
+            },
         )
         .await?;
     Ok(Json(convert::certificate(&cert)))

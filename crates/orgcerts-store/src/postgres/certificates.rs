@@ -1,4 +1,4 @@
-//! Certificates: insert under the per-organization maximum, get, rename, delete, list and
+//! Certificates: insert under the per-organization maximum, get, update, delete, list and
 //! activation at organization or project level.
 //!
 //! Every rule that several instances could race on is settled by row locks taken in one
@@ -13,7 +13,8 @@
 use orgcerts_core::audit;
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::{
-    ActiveAnchor, Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, CertificateRecord, CertificateUpdate, ExpiryCounts, NewCertificate, Scope,
+    ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, echo};
@@ -23,15 +24,14 @@ use super::error::Attempt;
 use super::{keys, keyset, keyset_position, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
-const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
+const COLUMNS: &str = "id, name, created_at, valid_at, expires_at, attribute_filter";
 
-type CertRow = (String, Option<String>, i64, i64, i64);
-/// A [`CertRow`] with the DER, when asked for.
-type CertRowWithDer = (String, Option<String>, i64, i64, i64, Option<Vec<u8>>);
-/// A [`CertRow`] with `active` at the listed scope.
-type ScopedRow = (String, Option<String>, i64, i64, i64, bool);
+/// The row [`COLUMNS`] reads: id, name, created_at, valid_at, expires_at, attribute_filter.
+type CertRow = (String, Option<String>, i64, i64, i64, Option<String>);
 
-fn record_from_row((id, name, created_at, valid_at, expires_at): CertRow) -> CertificateRecord {
+fn record_from_row(
+    (id, name, created_at, valid_at, expires_at, attribute_filter): CertRow,
+) -> CertificateRecord {
     CertificateRecord {
         id: CertificateId::from_stored(id),
         name,
@@ -39,8 +39,21 @@ fn record_from_row((id, name, created_at, valid_at, expires_at): CertRow) -> Cer
         valid_at,
         expires_at,
         der: None,
+        attribute_filter,
     }
 }
+/// A [`CertRow`] with the DER, when asked for.
+type CertRowWithDer = (
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+/// A [`CertRow`] with `active` at the listed scope.
+type ScopedRow = (String, Option<String>, i64, i64, i64, Option<String>, bool);
 
 fn not_found(id: &CertificateId) -> Error {
     Error::CertificateNotFound {
@@ -97,8 +110,9 @@ pub(super) async fn insert(
     // should it anyway, the transaction is retried and the retry names the winner.
     sqlx::query(
         "INSERT INTO certificates \
-         (id, organization_id, name, created_at, valid_at, expires_at, fingerprint, der) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         (id, organization_id, name, created_at, valid_at, expires_at, fingerprint, der, \
+          attribute_filter) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(cert.id.as_str())
     .bind(org.as_str())
@@ -108,6 +122,7 @@ pub(super) async fn insert(
     .bind(cert.anchor.expires_at)
     .bind(cert.anchor.fingerprint.as_slice())
     .bind(cert.anchor.der.as_slice())
+    .bind(cert.attribute_filter.as_deref())
     .execute(&mut *conn)
     .await?;
     let record = CertificateRecord {
@@ -117,6 +132,7 @@ pub(super) async fn insert(
         valid_at: cert.anchor.valid_at,
         expires_at: cert.anchor.expires_at,
         der: None,
+        attribute_filter: cert.attribute_filter.clone(),
     };
     super::audit::record(conn, &audit::certificate_created(org, actor, &record)).await?;
     Ok(record)
@@ -139,28 +155,35 @@ pub(super) async fn get(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(
-        |(id, name, created_at, valid_at, expires_at, der)| CertificateRecord {
+        |(id, name, created_at, valid_at, expires_at, filter, der)| CertificateRecord {
             der,
-            ..record_from_row((id, name, created_at, valid_at, expires_at))
+            ..record_from_row((id, name, created_at, valid_at, expires_at, filter))
         },
     ))
 }
 
-pub(super) async fn rename(
+/// Sets the fields `update` names, each only when named (`CASE` on a flag per field), in one
+/// statement.
+pub(super) async fn update(
     conn: &mut PgConnection,
     org: &OrganizationId,
     id: &CertificateId,
-    name: Option<&str>,
+    update: &CertificateUpdate,
     actor: &Actor,
 ) -> Attempt<CertificateRecord> {
     let row: Option<CertRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "UPDATE certificates SET name = $3 \
+        "UPDATE certificates \
+         SET name = CASE WHEN $3 THEN $4 ELSE name END, \
+             attribute_filter = CASE WHEN $5 THEN $6 ELSE attribute_filter END \
          WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL \
          RETURNING {COLUMNS}"
     )))
     .bind(id.as_str())
     .bind(org.as_str())
-    .bind(name)
+    .bind(update.name.is_some())
+    .bind(update.name.as_deref())
+    .bind(update.attribute_filter.is_some())
+    .bind(update.attribute_filter.clone().flatten())
     .fetch_optional(&mut *conn)
     .await?;
     let record = row.map(record_from_row).ok_or_else(|| not_found(id))?;
@@ -305,8 +328,8 @@ pub(super) async fn list(
     let items = rows
         .into_iter()
         .map(
-            |(id, name, created_at, valid_at, expires_at, active)| ScopedCertificate {
-                certificate: record_from_row((id, name, created_at, valid_at, expires_at)),
+            |(id, name, created_at, valid_at, expires_at, filter, active)| ScopedCertificate {
+                certificate: record_from_row((id, name, created_at, valid_at, expires_at, filter)),
                 active,
             },
         )
@@ -408,8 +431,8 @@ pub(super) async fn set_active(
 }
 
 /// An activation as [`active_anchors`] reads it: organization, certificate, project (NULL at
-/// organization level), DER and notAfter.
-type AnchorRow = (String, String, Option<String>, Vec<u8>, i64);
+/// organization level), DER, notAfter and attribute filter.
+type AnchorRow = (String, String, Option<String>, Vec<u8>, i64, Option<String>);
 
 /// Every activation of a live certificate, in all organizations, for the mTLS gateway: one row
 /// per organization-level activation (`certificates.active`) and one per row of
@@ -420,13 +443,15 @@ type AnchorRow = (String, String, Option<String>, Vec<u8>, i64);
 /// so should a row ever say otherwise.
 pub(super) async fn active_anchors(conn: &mut PgConnection) -> Attempt<Vec<ActiveAnchor>> {
     let rows: Vec<AnchorRow> = sqlx::query_as(
-        "SELECT organization_id, certificate_id, project_id, der, expires_at FROM ( \
+        "SELECT organization_id, certificate_id, project_id, der, expires_at, \
+                attribute_filter FROM ( \
              SELECT c.organization_id, c.id AS certificate_id, NULL::text AS project_id, \
-                    c.der, c.expires_at \
+                    c.der, c.expires_at, c.attribute_filter \
                FROM certificates c \
               WHERE c.active AND c.deleted_at IS NULL \
              UNION ALL \
-             SELECT c.organization_id, c.id, pc.project_id, c.der, c.expires_at \
+             SELECT c.organization_id, c.id, pc.project_id, c.der, c.expires_at, \
+                    c.attribute_filter \
                FROM project_certificates pc \
                JOIN certificates c ON c.id = pc.certificate_id \
                JOIN projects p \
@@ -440,15 +465,18 @@ pub(super) async fn active_anchors(conn: &mut PgConnection) -> Attempt<Vec<Activ
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(org, id, project, der, expires_at)| ActiveAnchor {
-            certificate_id: CertificateId::from_stored(id),
-            organization_id: OrganizationId::from_stored(org),
-            scope: project.map_or(Scope::Organization, |id| {
-                Scope::Project(ProjectId::from_stored(id))
-            }),
-            der,
-            expires_at,
-        })
+        .map(
+            |(org, id, project, der, expires_at, attribute_filter)| ActiveAnchor {
+                certificate_id: CertificateId::from_stored(id),
+                organization_id: OrganizationId::from_stored(org),
+                scope: project.map_or(Scope::Organization, |id| {
+                    Scope::Project(ProjectId::from_stored(id))
+                }),
+                der,
+                expires_at,
+                attribute_filter,
+            },
+        )
         .collect())
 }
 

@@ -17,8 +17,9 @@ use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
-    PoolStatus, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, CertificateUpdate, ExpiryCounts,
+    NewCertificate, Organization, PoolStatus, ProjectRecord, ProjectUpdate, Scope,
+    ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, StorageError, Store};
@@ -336,15 +337,15 @@ impl Store for PostgresStore {
         ))
     }
 
-    async fn rename_certificate(
+    async fn update_certificate(
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        name: Option<&str>,
+        update: &CertificateUpdate,
         actor: &Actor,
     ) -> Result<CertificateRecord> {
-        run!(&self.db, Mode::Write, |conn| certificates::rename(
-            conn, org, id, name, actor
+        run!(&self.db, Mode::Write, |conn| certificates::update(
+            conn, org, id, update, actor
         ))
     }
 

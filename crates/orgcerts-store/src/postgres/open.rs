@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "service_accounts",
         include_str!("../../migrations/postgres/0005_service_accounts.sql"),
     ),
+    (
+        6,
+        "certificate_attribute_filters",
+        include_str!("../../migrations/postgres/0006_certificate_attribute_filters.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -1,10 +1,11 @@
-//! Certificates: insert under the per-organization maximum, get, rename, delete, list and
+//! Certificates: insert under the per-organization maximum, get, update, delete, list and
 //! activation at organization or project level.
 
 use orgcerts_core::audit;
 use orgcerts_core::ids::{CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::model::{
-    ActiveAnchor, Actor, CertificateRecord, ExpiryCounts, NewCertificate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, CertificateRecord, CertificateUpdate, ExpiryCounts, NewCertificate, Scope,
+    ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Error, Result, echo};
@@ -13,7 +14,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use super::{SqlResult, keys, keyset, keyset_position, overfetch, projects};
 
 /// The columns [`record_from_row`] reads, in its order.
-const COLUMNS: &str = "id, name, created_at, valid_at, expires_at";
+const COLUMNS: &str = "id, name, created_at, valid_at, expires_at, attribute_filter";
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CertificateRecord> {
     Ok(CertificateRecord {
@@ -23,6 +24,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<CertificateRecord> {
         valid_at: row.get(3)?,
         expires_at: row.get(4)?,
         der: None,
+        attribute_filter: row.get(5)?,
     })
 }
 
@@ -93,8 +95,9 @@ pub(super) fn insert(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO certificates \
-             (id, organization_id, name, created_at, valid_at, expires_at, fingerprint, der) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             (id, organization_id, name, created_at, valid_at, expires_at, fingerprint, der, \
+              attribute_filter) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .sql()?
         .execute(params![
@@ -106,6 +109,7 @@ pub(super) fn insert(
             cert.anchor.expires_at,
             cert.anchor.fingerprint,
             cert.anchor.der,
+            cert.attribute_filter,
         ]);
     match inserted {
         Ok(_) => {}
@@ -124,6 +128,7 @@ pub(super) fn insert(
         valid_at: cert.anchor.valid_at,
         expires_at: cert.anchor.expires_at,
         der: None,
+        attribute_filter: cert.attribute_filter.clone(),
     };
     super::audit::record(conn, &audit::certificate_created(org, actor, &record))?;
     Ok(record)
@@ -144,7 +149,7 @@ pub(super) fn get(
     .sql()?
     .query_row(params![id.as_str(), org.as_str()], |row| {
         Ok(CertificateRecord {
-            der: row.get(5)?,
+            der: row.get(6)?,
             ..record_from_row(row)?
         })
     })
@@ -152,21 +157,35 @@ pub(super) fn get(
     .sql()
 }
 
-pub(super) fn rename(
+/// Sets the fields `update` names, each only when named (`CASE` on a flag per field), in one
+/// statement.
+pub(super) fn update(
     conn: &Connection,
     org: &OrganizationId,
     id: &CertificateId,
-    name: Option<&str>,
+    update: &CertificateUpdate,
     actor: &Actor,
 ) -> Result<CertificateRecord> {
     let record = conn
         .prepare_cached(&format!(
-            "UPDATE certificates SET name = ?3 \
-         WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL \
-         RETURNING {COLUMNS}"
+            "UPDATE certificates \
+             SET name = CASE WHEN ?3 THEN ?4 ELSE name END, \
+                 attribute_filter = CASE WHEN ?5 THEN ?6 ELSE attribute_filter END \
+             WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL \
+             RETURNING {COLUMNS}"
         ))
         .sql()?
-        .query_row(params![id.as_str(), org.as_str(), name], record_from_row)
+        .query_row(
+            params![
+                id.as_str(),
+                org.as_str(),
+                update.name.is_some(),
+                update.name,
+                update.attribute_filter.is_some(),
+                update.attribute_filter.clone().flatten(),
+            ],
+            record_from_row,
+        )
         .optional()
         .sql()?
         .ok_or_else(|| not_found(id))?;
@@ -318,7 +337,7 @@ pub(super) fn list(
         let to_scoped = |row: &Row<'_>| {
             Ok(ScopedCertificate {
                 certificate: record_from_row(row)?,
-                active: row.get(5)?,
+                active: row.get(6)?,
             })
         };
         let found = match scope {
@@ -416,11 +435,13 @@ pub(super) fn set_active(
 /// activation guarantees; the join keeps it so should a row ever say otherwise.
 pub(super) fn active_anchors(conn: &Connection) -> Result<Vec<ActiveAnchor>> {
     conn.prepare_cached(
-        "SELECT c.organization_id, c.id, NULL AS project_id, c.der, c.expires_at \
+        "SELECT c.organization_id, c.id, NULL AS project_id, c.der, c.expires_at, \
+                c.attribute_filter \
            FROM certificates c \
           WHERE c.active = 1 AND c.deleted_at IS NULL \
          UNION ALL \
-         SELECT c.organization_id, c.id, pc.project_id, c.der, c.expires_at \
+         SELECT c.organization_id, c.id, pc.project_id, c.der, c.expires_at, \
+                c.attribute_filter \
            FROM project_certificates pc \
            JOIN certificates c ON c.id = pc.certificate_id \
            JOIN projects p ON p.id = pc.project_id AND p.organization_id = c.organization_id \
@@ -438,6 +459,7 @@ pub(super) fn active_anchors(conn: &Connection) -> Result<Vec<ActiveAnchor>> {
             }),
             der: row.get(3)?,
             expires_at: row.get(4)?,
+            attribute_filter: row.get(5)?,
         })
     })
     .sql()?

@@ -15,8 +15,9 @@ use orgcerts_core::audit::{AuditEntry, AuditQuery};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId};
 use orgcerts_core::keys::KeyHash;
 use orgcerts_core::model::{
-    ActiveAnchor, Actor, AdminKey, CertificateRecord, ExpiryCounts, NewCertificate, Organization,
-    PoolStatus, ProjectRecord, ProjectUpdate, Scope, ScopedCertificate,
+    ActiveAnchor, Actor, AdminKey, CertificateRecord, CertificateUpdate, ExpiryCounts,
+    NewCertificate, Organization, PoolStatus, ProjectRecord, ProjectUpdate, Scope,
+    ScopedCertificate,
 };
 use orgcerts_core::page::{Page, PageRequest};
 use orgcerts_core::{Result, Store};
@@ -347,16 +348,16 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn rename_certificate(
+    async fn update_certificate(
         &self,
         org: &OrganizationId,
         id: &CertificateId,
-        name: Option<&str>,
+        update: &CertificateUpdate,
         actor: &Actor,
     ) -> Result<CertificateRecord> {
-        let (org, id, name) = (org.clone(), id.clone(), name.map(str::to_owned));
+        let (org, id, update) = (org.clone(), id.clone(), update.clone());
         let actor = actor.clone();
-        self.write(move |tx| certificates::rename(tx, &org, &id, name.as_deref(), &actor))
+        self.write(move |tx| certificates::update(tx, &org, &id, &update, &actor))
             .await
     }
 

@@ -27,6 +27,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/sqlite/0004_service_accounts.sql"
     )),
+    M::up(include_str!(
+        "../../migrations/sqlite/0005_certificate_attribute_filters.sql"
+    )),
 ];
 
 /// Other processes (the `orgcerts admin-key` command) write to the same file while the server

@@ -8,7 +8,7 @@ use orgcerts_core::page::Order;
 
 use super::{
     NO_LIMIT, SharedStore, T0, fake_anchor, insert_cert, insert_project, list_all, new_cert,
-    new_org, real_anchor,
+    new_org, real_anchor, renamed,
 };
 
 /// Insert, get with and without the DER, rename, and unknown ids.
@@ -43,29 +43,29 @@ pub async fn certificate_round_trip(store: SharedStore) {
     assert_eq!(full.der.as_deref(), Some(anchor.der.as_slice()));
     assert_eq!(CertificateRecord { der: None, ..full }, plain);
 
-    let renamed = store
-        .rename_certificate(&org, &new.id, Some("renamed"), &Actor::operator(T0))
+    let changed = store
+        .update_certificate(&org, &new.id, &renamed("renamed"), &Actor::operator(T0))
         .await
         .unwrap();
-    assert_eq!(renamed.name.as_deref(), Some("renamed"));
-    assert_eq!(renamed.der, None);
-    let unnamed = store
-        .rename_certificate(&org, &new.id, None, &Actor::operator(T0))
+    assert_eq!(changed.name.as_deref(), Some("renamed"));
+    assert_eq!(changed.der, None);
+    let empty = store
+        .update_certificate(&org, &new.id, &renamed(""), &Actor::operator(T0))
         .await
         .unwrap();
-    assert_eq!(unnamed.name, None);
+    assert_eq!(empty.name.as_deref(), Some(""), "an empty name is a name");
     let read_back = store
         .certificate(&org, &new.id, false)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(read_back.name, None);
+    assert_eq!(read_back, empty);
     assert_eq!(read_back.created_at, T0, "rename keeps the other fields");
 
     let unknown = CertificateId::generate();
     assert_eq!(store.certificate(&org, &unknown, true).await.unwrap(), None);
     let res = store
-        .rename_certificate(&org, &unknown, Some("x"), &Actor::operator(T0))
+        .update_certificate(&org, &unknown, &renamed("x"), &Actor::operator(T0))
         .await;
     assert!(
         matches!(&res, Err(Error::CertificateNotFound { id }) if id == unknown.as_str()),
@@ -281,7 +281,7 @@ pub async fn deleted_certificate_is_gone(store: SharedStore) {
 
     assert_eq!(store.certificate(&org, &gone.id, true).await.unwrap(), None);
     let res = store
-        .rename_certificate(&org, &gone.id, Some("x"), &Actor::operator(T0))
+        .update_certificate(&org, &gone.id, &renamed("x"), &Actor::operator(T0))
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),

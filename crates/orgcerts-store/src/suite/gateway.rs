@@ -12,8 +12,8 @@ use orgcerts_core::page::Order;
 
 use super::service_accounts::{service_account, service_account_key};
 use super::{
-    NO_LIMIT, SharedStore, T0, admin_key, fake_anchor, insert_project, new_cert, new_org, page,
-    project,
+    NO_LIMIT, SharedStore, T0, admin_key, fake_anchor, filtered, insert_project, new_cert, new_org,
+    page, project, renamed,
 };
 
 /// Creates organizations with fresh ids, created in descending id order, so that an answer
@@ -69,6 +69,7 @@ impl Uploaded {
             scope,
             der: self.der.clone(),
             expires_at: self.expires_at,
+            attribute_filter: None,
         }
     }
 }
@@ -259,10 +260,20 @@ pub async fn trust_version_moves_with_every_gateway_change(store: SharedStore) {
     set_active(&store, &org, &project_scope, &[cert], false).await;
     version = grown(&store, version, "deactivated at the project").await;
     store
-        .rename_certificate(&org, cert, Some("renamed"), &actor)
+        .update_certificate(&org, cert, &renamed("renamed"), &actor)
         .await
         .unwrap();
     version = grown(&store, version, "certificate renamed").await;
+    store
+        .update_certificate(&org, cert, &filtered(Some("true")), &actor)
+        .await
+        .unwrap();
+    version = grown(&store, version, "attribute filter set").await;
+    store
+        .update_certificate(&org, cert, &filtered(None), &actor)
+        .await
+        .unwrap();
+    version = grown(&store, version, "attribute filter cleared").await;
 
     let account = service_account(&org, &pid, "Bot", T0);
     let (first, _) = service_account_key(&account, T0);

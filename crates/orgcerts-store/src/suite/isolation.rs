@@ -5,7 +5,9 @@ use orgcerts_core::model::Actor;
 use orgcerts_core::model::{ProjectUpdate, Scope};
 use orgcerts_core::page::Order;
 
-use super::{SharedStore, T0, admin_key, insert_cert, insert_project, list_all, new_org, page};
+use super::{
+    SharedStore, T0, admin_key, insert_cert, insert_project, list_all, new_org, page, renamed,
+};
 
 /// Every operation of one organization treats another's certificates, projects and keys as
 /// unknown, and changes nothing of theirs.
@@ -23,7 +25,7 @@ pub async fn other_organization_ids_are_not_found(store: SharedStore) {
         None
     );
     let res = store
-        .rename_certificate(&mine, &cert.id, Some("mine"), &op)
+        .update_certificate(&mine, &cert.id, &renamed("mine"), &op)
         .await;
     assert!(
         matches!(res, Err(Error::CertificateNotFound { .. })),

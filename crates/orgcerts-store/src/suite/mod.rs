@@ -20,12 +20,14 @@ use orgcerts_core::anchor::{self, Anchor};
 use orgcerts_core::ids::{AdminKeyId, CertificateId, OrganizationId, ProjectId, random_base62};
 use orgcerts_core::keys::{self, KeyHash};
 use orgcerts_core::model::{
-    Actor, AdminKey, CertificateRecord, NewCertificate, Organization, ProjectRecord, Scope,
+    Actor, AdminKey, CertificateRecord, CertificateUpdate, NewCertificate, Organization,
+    ProjectRecord, Scope,
 };
 use orgcerts_core::page::{Order, PageRequest};
 use orgcerts_core::{Store, unix_now};
 
 mod activation;
+mod attribute_filters;
 mod audit;
 mod certificates;
 mod gateway;
@@ -37,6 +39,7 @@ mod projects;
 mod service_accounts;
 
 pub use activation::*;
+pub use attribute_filters::*;
 pub use audit::*;
 pub use certificates::*;
 pub use gateway::*;
@@ -90,6 +93,8 @@ macro_rules! store_suite {
             active_anchors_list_every_activation_in_order,
             trust_version_moves_with_every_gateway_change,
             trust_version_stays_put_without_writes,
+            attribute_filter_round_trip,
+            active_anchors_carry_attribute_filters,
         );
     };
     (@scenarios $fresh:expr; $($scenario:ident),* $(,)?) => {
@@ -168,6 +173,24 @@ pub fn new_cert(
         name: name.map(str::to_owned),
         created_at,
         anchor,
+        attribute_filter: None,
+    }
+}
+
+/// An update that renames a certificate and leaves its attribute filter.
+pub fn renamed(name: &str) -> CertificateUpdate {
+    CertificateUpdate {
+        name: Some(name.to_owned()),
+        attribute_filter: None,
+    }
+}
+
+/// An update that sets (`Some`) or clears (`None`) a certificate's attribute filter and
+/// leaves its name.
+pub fn filtered(source: Option<&str>) -> CertificateUpdate {
+    CertificateUpdate {
+        name: None,
+        attribute_filter: Some(source.map(str::to_owned)),
     }
 }
 

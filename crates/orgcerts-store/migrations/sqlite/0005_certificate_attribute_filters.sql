@@ -1,0 +1,3 @@
+-- orgcerts schema, version 5 (SQLite): each certificate's attribute filter, the source text of
+-- a CEL expression compiled when it was saved; NULL when none is set.
+ALTER TABLE certificates ADD COLUMN attribute_filter TEXT;
