@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, anchor, json, run, run_with_stdin, start_server, upload};
+use common::{Fault, TestServer, anchor, json, proxy, run, run_with_stdin, start_server, upload};
 
 const API: i32 = 3;
 const USAGE: i32 = 2;
@@ -165,5 +165,30 @@ fn an_invalid_filter_prints_the_apis_message_with_its_position() {
         listed["data"].as_array().unwrap().len(),
         1,
         "the refused upload stored nothing"
+    );
+}
+
+#[test]
+fn get_asks_again_without_the_filter_where_the_api_has_none() {
+    let server = proxy(start_server());
+    let id = upload(&server, "elsewhere");
+    let refusal = r#"{"error":{"message":"Invalid value 'attribute_filter' for include.","type":"invalid_request_error","param":"include","code":null}}"#;
+    server.clear_requests();
+    server.fail_next([Fault::Body {
+        status: 400,
+        body: refusal.to_owned(),
+    }]);
+    let shown = run(&server, &["certs", "get", &id]).ok();
+    assert!(shown.starts_with(&format!("id          {id}")), "{shown}");
+    assert!(!shown.contains("filter"), "no filter line: {shown}");
+    let queries: Vec<Option<String>> = server
+        .requests()
+        .into_iter()
+        .map(|request| request.query)
+        .collect();
+    assert_eq!(
+        queries,
+        [Some("include[]=attribute_filter".to_owned()), None],
+        "asked with the include, then without"
     );
 }

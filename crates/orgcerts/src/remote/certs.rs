@@ -1,5 +1,5 @@
 use orgcerts_client::types::{Certificate, ModifyCertificateRequest, UploadCertificateRequest};
-use orgcerts_client::{CertificateInclude, Client, ListParams};
+use orgcerts_client::{CertificateInclude, Certificates, Client, ListParams, Response};
 
 use super::output::{self, Format, color_stdout};
 use super::pem_file::read_pem;
@@ -42,24 +42,14 @@ pub(super) async fn run(
             show(format, &certificates.create(&request).await?, details)
         }
         CertsCommand::Get { id, content } => {
-            let include: &[CertificateInclude] = if content {
-                &[
-                    CertificateInclude::Content,
-                    CertificateInclude::AttributeFilter,
-                ]
-            } else {
-                &[CertificateInclude::AttributeFilter]
-            };
-            let certificate = certificates.retrieve(&id, include).await?;
+            let certificate = retrieve(&certificates, &id, content).await?;
             if !content || format != Format::Human {
                 return show(format, &certificate, |certificate| {
-                    with_filter(
-                        &details(certificate),
-                        certificate
-                            .attribute_filter
-                            .as_ref()
-                            .and_then(Option::as_deref),
-                    )
+                    // The filter line only when the API answered the field.
+                    match &certificate.attribute_filter {
+                        Some(filter) => with_filter(&details(certificate), filter.as_deref()),
+                        None => details(certificate),
+                    }
                 });
             }
             match certificate.certificate_details.content.as_deref() {
@@ -96,6 +86,32 @@ pub(super) async fn run(
         CertsCommand::Deactivate { ids, project } => {
             toggle(client, ids, project, false, format).await
         }
+    }
+}
+
+/// `certs get`: the certificate with its attribute filter (and its PEM with `content`). An API
+/// without attribute filters refuses `include[]=attribute_filter` with a 400 naming `include`;
+/// the certificate is then asked for again without it.
+async fn retrieve(
+    certificates: &Certificates<'_>,
+    id: &str,
+    content: bool,
+) -> Result<Response<Certificate>, CliError> {
+    let without: &[CertificateInclude] = if content {
+        &[CertificateInclude::Content]
+    } else {
+        &[]
+    };
+    let with = [without, &[CertificateInclude::AttributeFilter]].concat();
+    match certificates.retrieve(id, &with).await {
+        Err(error)
+            if error.as_api().is_some_and(|api| {
+                api.status.as_u16() == 400 && api.param.as_deref() == Some("include")
+            }) =>
+        {
+            Ok(certificates.retrieve(id, without).await?)
+        }
+        answer => Ok(answer?),
     }
 }
 
