@@ -156,6 +156,7 @@ fn string_if_present<'de, D: Deserializer<'de>>(
 
 /// A field whose `null` differs from its absence: present, it is `Some`, holding `None` for
 /// `null` (serde alone reads `null` as absent).
+#[allow(clippy::option_option)] // absent, null and a string are three different requests
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
 }

@@ -144,7 +144,8 @@ impl ListProjectsParams {
 pub enum CertificateInclude {
     /// `certificate_details.content`: the certificate's PEM.
     Content,
-    /// `attribute_filter`: the certificate's attribute filter, `null` when it has none.
+    /// `attribute_filter`, an orgcerts extension: the certificate's attribute filter, or
+    /// `null` when none is set.
     #[serde(rename = "attribute_filter")]
     AttributeFilter,
 }

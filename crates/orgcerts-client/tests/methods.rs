@@ -66,6 +66,43 @@ async fn certificate_lifecycle_at_organization_level() {
         .unwrap();
     assert_eq!(renamed.name.as_deref(), Some("renamed"));
 
+    let filter = r#"subject.common_name == "svc""#;
+    let filtered = certificates
+        .update(
+            &id,
+            &ModifyCertificateRequest {
+                attribute_filter: Some(Some(filter.to_owned())),
+                ..ModifyCertificateRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(filtered.attribute_filter, None, "shown only when asked for");
+    let shown = certificates
+        .retrieve(&id, &[CertificateInclude::AttributeFilter])
+        .await
+        .unwrap();
+    assert_eq!(shown.attribute_filter, Some(Some(filter.to_owned())));
+    certificates
+        .update(
+            &id,
+            &ModifyCertificateRequest {
+                attribute_filter: Some(None),
+                ..ModifyCertificateRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    let cleared = certificates
+        .retrieve(&id, &[CertificateInclude::AttributeFilter])
+        .await
+        .unwrap();
+    assert_eq!(
+        cleared.attribute_filter,
+        Some(None),
+        "null when none is set"
+    );
+
     let activated = certificates.activate([id.as_str()]).await.unwrap();
     assert_eq!(activated.object, ToggleObject::OrganizationActivation);
     assert!(activated.data.len() == 1 && activated.data[0].active);

@@ -224,7 +224,7 @@ async fn an_invalid_filter_is_refused_with_where_and_nothing_changes() {
     let listed = server.get("/organization/certificates").await;
     assert_eq!(
         TestServer::ids(listed.ok()),
-        [id.clone()],
+        [id.as_str()],
         "nothing was created"
     );
 

@@ -323,7 +323,7 @@ async fn a_schema_from_a_newer_orgcerts_is_refused() {
             err,
             OpenError::PostgresSchemaTooNew {
                 found: 99,
-                known: 5
+                known: 6
             }
         ),
         "{err:?}"

@@ -163,7 +163,7 @@ async fn refuses_a_database_from_a_newer_orgcerts() {
             err,
             OpenError::SchemaTooNew {
                 found: 99,
-                known: 4,
+                known: 5,
                 ..
             }
         ),
