@@ -34,7 +34,7 @@ fn expiring_soon_is_said_in_words_and_coloured_only_on_request() {
 
     let plain = with_colour(&server, &["certs", "get", &id], &[]);
     assert!(
-        plain.ends_with("(20 days left, expiring soon)\n"),
+        plain.ends_with("(20 days left, expiring soon)\nfilter      -\n"),
         "{plain}"
     );
     assert!(!plain.contains('\u{1b}'), "piped: no colour");

@@ -45,8 +45,8 @@ impl<'c> Certificates<'c> {
         .await
     }
 
-    /// `POST /organization/certificates` (`uploadCertificate`): uploads a trust anchor. It is
-    /// not activated.
+    /// `POST /organization/certificates` (`uploadCertificate`): uploads a trust anchor, with
+    /// its attribute filter when the request has one. It is not activated.
     pub async fn create(
         &self,
         request: &UploadCertificateRequest,
@@ -62,7 +62,9 @@ impl<'c> Certificates<'c> {
     }
 
     /// `GET /organization/certificates/{certificate_id}` (`getCertificate`); with
-    /// [`CertificateInclude::Content`] the answer carries the PEM.
+    /// [`CertificateInclude::Content`] the answer carries the PEM, with
+    /// [`CertificateInclude::AttributeFilter`] the attribute filter (`Some(None)` when it has
+    /// none).
     pub async fn retrieve(
         &self,
         certificate_id: &str,
@@ -80,7 +82,8 @@ impl<'c> Certificates<'c> {
             .await
     }
 
-    /// `POST /organization/certificates/{certificate_id}` (`modifyCertificate`): renames.
+    /// `POST /organization/certificates/{certificate_id}` (`modifyCertificate`): renames, sets
+    /// or clears the attribute filter.
     pub async fn update(
         &self,
         certificate_id: &str,
@@ -95,6 +98,22 @@ impl<'c> Certificates<'c> {
                 Some(request),
             )
             .await
+    }
+
+    /// `POST /organization/certificates/{certificate_id}` (`modifyCertificate`) with only
+    /// `attribute_filter`: `Some` sets the filter (a CEL expression the API compiles; an invalid
+    /// one is a 400 `mtls_cel_policy_invalid` that says where), `None` or an empty string clears
+    /// it. The name is left as it is.
+    pub async fn set_attribute_filter(
+        &self,
+        certificate_id: &str,
+        filter: Option<&str>,
+    ) -> Result<Response<Certificate>> {
+        let request = ModifyCertificateRequest {
+            name: None,
+            attribute_filter: Some(filter.filter(|filter| !filter.is_empty()).map(Into::into)),
+        };
+        self.update(certificate_id, &request).await
     }
 
     /// `DELETE /organization/certificates/{certificate_id}` (`deleteCertificate`); refused while

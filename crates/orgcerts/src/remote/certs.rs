@@ -1,5 +1,5 @@
 use orgcerts_client::types::{Certificate, ModifyCertificateRequest, UploadCertificateRequest};
-use orgcerts_client::{CertificateInclude, Client, ListParams};
+use orgcerts_client::{CertificateInclude, Certificates, Client, ListParams, Response};
 
 use super::output::{self, Format, color_stdout};
 use super::pem_file::read_pem;
@@ -28,26 +28,29 @@ pub(super) async fn run(
             };
             list(client, project, &params, page.all, format).await
         }
-        CertsCommand::Upload { file, name } if file.is_dir() => {
-            upload_dir::run(&certificates, &file, name, format).await
-        }
-        CertsCommand::Upload { file, name } => {
+        CertsCommand::Upload { file, name, filter } => {
+            // An empty filter is no filter: nothing to send.
+            let filter = filter.filter(|filter| !filter.is_empty());
+            if file.is_dir() {
+                return upload_dir::run(&certificates, &file, name, filter, format).await;
+            }
             let request = UploadCertificateRequest {
                 certificate: read_pem(&file)?,
                 name,
-                attribute_filter: None,
+                attribute_filter: filter,
             };
             show(format, &certificates.create(&request).await?, details)
         }
         CertsCommand::Get { id, content } => {
-            let include: &[CertificateInclude] = if content {
-                &[CertificateInclude::Content]
-            } else {
-                &[]
-            };
-            let certificate = certificates.retrieve(&id, include).await?;
+            let certificate = retrieve(&certificates, &id, content).await?;
             if !content || format != Format::Human {
-                return show(format, &certificate, details);
+                return show(format, &certificate, |certificate| {
+                    // The filter line only when the API answered the field.
+                    match &certificate.attribute_filter {
+                        Some(filter) => with_filter(&details(certificate), filter.as_deref()),
+                        None => details(certificate),
+                    }
+                });
             }
             match certificate.certificate_details.content.as_deref() {
                 Some(pem) => output::print(pem),
@@ -56,10 +59,20 @@ pub(super) async fn run(
                 ))),
             }
         }
+        CertsCommand::SetFilter { id, expr, clear } => {
+            let filter = expr.filter(|expr| !clear && !expr.is_empty());
+            let updated = certificates
+                .set_attribute_filter(&id, filter.as_deref())
+                .await?;
+            // The answer does not carry the filter; the one sent is what the API saved.
+            show(format, &updated, |certificate| {
+                with_filter(&details(certificate), filter.as_deref())
+            })
+        }
         CertsCommand::Rename { id, name } => {
             let request = ModifyCertificateRequest {
                 name: Some(name),
-                attribute_filter: None,
+                ..ModifyCertificateRequest::default()
             };
             show(format, &certificates.update(&id, &request).await?, details)
         }
@@ -74,6 +87,42 @@ pub(super) async fn run(
             toggle(client, ids, project, false, format).await
         }
     }
+}
+
+/// `certs get`: the certificate with its attribute filter (and its PEM with `content`). An API
+/// without attribute filters refuses `include[]=attribute_filter` with a 400 naming `include`;
+/// the certificate is then asked for again without it.
+async fn retrieve(
+    certificates: &Certificates<'_>,
+    id: &str,
+    content: bool,
+) -> Result<Response<Certificate>, CliError> {
+    let without: &[CertificateInclude] = if content {
+        &[CertificateInclude::Content]
+    } else {
+        &[]
+    };
+    let with = [without, &[CertificateInclude::AttributeFilter]].concat();
+    match certificates.retrieve(id, &with).await {
+        Err(error)
+            if error.as_api().is_some_and(|api| {
+                api.status.as_u16() == 400 && api.param.as_deref() == Some("include")
+            }) =>
+        {
+            Ok(certificates.retrieve(id, without).await?)
+        }
+        answer => Ok(answer?),
+    }
+}
+
+/// A certificate's `key  value` lines followed by its attribute filter (`-` for none); the
+/// lines of a filter written over several lines stay aligned under its first.
+fn with_filter(details: &str, filter: Option<&str>) -> String {
+    let filter = filter.map_or_else(
+        || "-".to_owned(),
+        |filter| filter.lines().collect::<Vec<_>>().join("\n            "),
+    );
+    format!("{details}\nfilter      {filter}")
 }
 
 /// The certificate table of `items`.
@@ -137,5 +186,24 @@ async fn toggle(
             let scoped = organization.projects().certificates(project);
             show(format, &scoped.deactivate(ids).await?, |r| table(&r.data))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_filter;
+
+    #[test]
+    fn the_filter_line_follows_the_details() {
+        let details = "id          cert_x\nname        -".to_owned();
+        assert_eq!(
+            with_filter(&details, None),
+            "id          cert_x\nname        -\nfilter      -"
+        );
+        assert_eq!(
+            with_filter(&details, Some("subject.common_name == \"a\" ||\n  true")),
+            "id          cert_x\nname        -\n\
+             filter      subject.common_name == \"a\" ||\n              true"
+        );
     }
 }

@@ -184,14 +184,33 @@ pub enum CertsCommand {
         /// the extension)
         #[arg(long)]
         name: Option<String>,
+        /// An attribute filter: a CEL expression over the client certificate's subject and
+        /// subject_alt_names that must hold for this anchor to accept it (for a directory: each
+        /// file gets it)
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
     },
-    /// Show one certificate
+    /// Show one certificate, with its attribute filter
     Get {
         /// The certificate id (cert_…)
         id: String,
         /// Print the certificate's PEM instead of its details (e.g. to pipe into openssl)
         #[arg(long)]
         content: bool,
+    },
+    /// Set or clear a certificate's attribute filter; the API compiles it and says where an
+    /// invalid one is wrong
+    #[command(name = "set-filter")]
+    SetFilter {
+        /// The certificate id (cert_…)
+        id: String,
+        /// The CEL expression, e.g. 'subject.common_name == "svc"'; an empty one clears the
+        /// filter
+        #[arg(value_name = "EXPR", required_unless_present = "clear")]
+        expr: Option<String>,
+        /// Clear the filter instead of setting one
+        #[arg(long, conflicts_with = "expr")]
+        clear: bool,
     },
     /// Rename a certificate
     Rename {

@@ -33,14 +33,15 @@ fn pem_files(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
-/// Uploads each PEM file of `dir`, named after its file, in name order; prints each upload as
-/// it is done (`FILE  ID` lines, or one JSON line each with `--jsonl`; with `--json`, one list
-/// object at the end). The first failure stops the run and names its file; the files before it
-/// stay uploaded.
+/// Uploads each PEM file of `dir`, named after its file and with `filter` as its attribute
+/// filter, in name order; prints each upload as it is done (`FILE  ID` lines, or one JSON line
+/// each with `--jsonl`; with `--json`, one list object at the end). The first failure stops the
+/// run and names its file; the files before it stay uploaded.
 pub(super) async fn run(
     certificates: &Certificates<'_>,
     dir: &Path,
     name: Option<String>,
+    filter: Option<String>,
     format: Format,
 ) -> Result<(), CliError> {
     if name.is_some() {
@@ -78,7 +79,7 @@ pub(super) async fn run(
             name: file
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned()),
-            attribute_filter: None,
+            attribute_filter: filter.clone(),
         };
         let response = match certificates.create(&request).await {
             Ok(response) => response,
