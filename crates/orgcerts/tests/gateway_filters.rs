@@ -27,6 +27,11 @@ fn identity(ca: &Ca, common_name: &str, dns_name: &str) -> String {
         .identity_pem()
 }
 
+/// A request of `client` with `key` through the gateway.
+async fn ask(stack: &Stack, client: &reqwest::Client, key: &str) -> Reply {
+    call(client, &stack.gateway, "/responses", Some(key), &[]).await
+}
+
 /// Whether `reply` is the 403 of an attribute filter, in the contract's envelope.
 fn filtered_out(reply: &Reply) -> bool {
     reply.status == 403
@@ -78,23 +83,9 @@ async fn a_filter_refuses_with_a_403_and_a_changed_filter_applies_within_a_secon
     let inside = stack.client_with(&identity(&ca, "billing", "api.example.com"));
     let outside = stack.client_with(&identity(&ca, "search", "api.example.org"));
 
-    let reply = call(
-        &inside,
-        &stack.gateway,
-        "/responses",
-        Some(&tenant.key),
-        &[],
-    )
-    .await;
+    let reply = ask(&stack, &inside, &tenant.key).await;
     assert!(passed(&reply), "{reply:?}");
-    let reply = call(
-        &outside,
-        &stack.gateway,
-        "/responses",
-        Some(&tenant.key),
-        &[],
-    )
-    .await;
+    let reply = ask(&stack, &outside, &tenant.key).await;
     assert!(filtered_out(&reply), "{reply:?}");
     assert_envelope(&reply, "invalid_request_error");
     assert_eq!(stack.upstream.seen().len(), 1, "the refused request stayed");
@@ -105,27 +96,11 @@ async fn a_filter_refuses_with_a_403_and_a_changed_filter_applies_within_a_secon
     until(
         PROPAGATION,
         "the new filter refuses the first client",
-        async || {
-            call(
-                &inside,
-                &stack.gateway,
-                "/responses",
-                Some(&tenant.key),
-                &[],
-            )
-            .await
-        },
+        async || ask(&stack, &inside, &tenant.key).await,
         filtered_out,
     )
     .await;
-    let reply = call(
-        &outside,
-        &stack.gateway,
-        "/responses",
-        Some(&tenant.key),
-        &[],
-    )
-    .await;
+    let reply = ask(&stack, &outside, &tenant.key).await;
     assert!(passed(&reply), "{reply:?}");
     assert!(changed.elapsed() < PROPAGATION + Duration::from_secs(1));
 
@@ -134,39 +109,17 @@ async fn a_filter_refuses_with_a_403_and_a_changed_filter_applies_within_a_secon
     until(
         PROPAGATION,
         "the cleared filter accepts the first client",
-        async || {
-            call(
-                &inside,
-                &stack.gateway,
-                "/responses",
-                Some(&tenant.key),
-                &[],
-            )
-            .await
-        },
+        async || ask(&stack, &inside, &tenant.key).await,
         passed,
     )
     .await;
-    let reply = call(
-        &outside,
-        &stack.gateway,
-        "/responses",
-        Some(&tenant.key),
-        &[],
-    )
-    .await;
+    let reply = ask(&stack, &outside, &tenant.key).await;
     assert!(passed(&reply), "{reply:?}");
 
     // Another CA's client has no path at all: that stays a 401.
     let stranger = Ca::root("Stranger");
-    let reply = call(
-        &stack.client_with(&identity(&stranger, "billing", "api.example.com")),
-        &stack.gateway,
-        "/responses",
-        Some(&tenant.key),
-        &[],
-    )
-    .await;
+    let foreign = stack.client_with(&identity(&stranger, "billing", "api.example.com"));
+    let reply = ask(&stack, &foreign, &tenant.key).await;
     assert_eq!(reply.refused(), "certificate_verification_failed");
 }
 
@@ -194,27 +147,11 @@ async fn a_runaway_filter_is_a_503_and_other_requests_keep_being_served() {
 
     let client = stack.client_with(&identity(&ca, "svc", "svc.example.com"));
     let started = Instant::now();
-    let (runaway_reply, healthy_reply) = tokio::join!(
-        call(
-            &client,
-            &stack.gateway,
-            "/responses",
-            Some(&tenant.key),
-            &[]
-        ),
-        async {
-            // While the filter runs, a request of a project without anchors is answered.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            call(
-                &stack.client(),
-                &stack.gateway,
-                "/responses",
-                Some(&healthy.key),
-                &[],
-            )
-            .await
-        }
-    );
+    let (runaway_reply, healthy_reply) = tokio::join!(ask(&stack, &client, &tenant.key), async {
+        // While the filter runs, a request of a project without anchors is answered.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        ask(&stack, &stack.client(), &healthy.key).await
+    });
     assert_eq!(runaway_reply.status, 503, "{runaway_reply:?}");
     assert_eq!(
         runaway_reply.body["error"]["code"],

@@ -261,44 +261,39 @@ fn bounds_are_checked_when_saved() {
     );
 }
 
+/// Asserts that `source` compiles and that its evaluation stops at a 50 ms deadline.
+fn assert_stopped_at_its_deadline(source: &str) {
+    let filter = AttributeFilter::compile(source).expect("within the bounds");
+    let started = Instant::now();
+    let verdict = filter.evaluate(
+        &full_certificate(),
+        Instant::now() + Duration::from_millis(50),
+    );
+    assert_eq!(verdict, Verdict::DeadlineExceeded);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn a_runaway_comprehension_stops_at_its_deadline() {
     let list = (0..100)
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let source = format!(
+    assert_stopped_at_its_deadline(&format!(
         "[{list}].all(a, [{list}].all(b, [{list}].all(c, [{list}].all(d, a + b + c + d >= 0))))"
-    );
-    let filter = AttributeFilter::compile(&source).expect("within the bounds");
-    let started = Instant::now();
-    let verdict = filter.evaluate(
-        &full_certificate(),
-        Instant::now() + Duration::from_millis(50),
-    );
-    assert_eq!(verdict, Verdict::DeadlineExceeded);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-
+    ));
     // map and filter keep their fast path and still stop.
-    let source = format!(
+    assert_stopped_at_its_deadline(&format!(
         "[{list}].map(a, [{list}].map(b, [{list}].filter(c, [{list}].map(d, d).size() > c))).size() > 0"
-    );
-    let filter = AttributeFilter::compile(&source).expect("within the bounds");
-    let started = Instant::now();
-    let verdict = filter.evaluate(
-        &full_certificate(),
-        Instant::now() + Duration::from_millis(50),
-    );
-    assert_eq!(verdict, Verdict::DeadlineExceeded);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    ));
+    // exists_one runs every element.
+    assert_stopped_at_its_deadline(&format!(
+        "[{list}].exists_one(a, [{list}].exists_one(b, [{list}].exists_one(c, [{list}].exists_one(d, d == -1))))"
+    ));
 }
 
 #[test]
