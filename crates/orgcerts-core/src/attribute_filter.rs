@@ -29,8 +29,8 @@ pub const MAX_ATTRIBUTE_FILTER_BYTES: usize = 4096;
 /// How deeply a filter's expressions may nest (parentheses, calls, operators, comprehensions).
 /// Parsing and evaluation recurse as deep: the bound keeps both within a thread's stack.
 pub const MAX_ATTRIBUTE_FILTER_NESTING: u16 = 48;
-/// The stack of the thread a filter is compiled on: the parser's frames at the nesting bound
-/// need more than a runtime worker's stack in unoptimised builds.
+/// The stack a filter is compiled on: the parser's frames at the nesting bound need more than a
+/// runtime worker's stack in unoptimised builds.
 const COMPILER_STACK_BYTES: usize = 32 << 20;
 /// How many comprehensions (`exists`, `all`, `map`, ...) may nest inside one another.
 pub const MAX_COMPREHENSION_NESTING: usize = 4;
@@ -64,22 +64,13 @@ impl AttributeFilter {
     /// for a syntax error, an unknown variable, field or function, a type mismatch the
     /// declarations show, an expression that is not boolean, or one over the bounds.
     pub fn compile(source: &str) -> Result<Self> {
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("attribute-filter-compiler".to_owned())
-                .stack_size(COMPILER_STACK_BYTES)
-                .spawn_scoped(scope, || Self::compile_here(source))
-                .map_err(|err| {
-                    // No thread to compile on: the machine is out of resources, not the filter
-                    // wrong; a retry may succeed.
-                    Error::StorageUnavailable(crate::StorageError::new(format!(
-                        "no thread to compile an attribute filter on: {err}"
-                    )))
-                })?
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(invalid("the expression could not be compiled.".to_owned()))
-                })
+        // The parser's frames at the nesting bound need more than a runtime worker's stack in
+        // unoptimised builds: it runs on a stack of its own. A panic inside it (none is known)
+        // refuses the filter instead of taking the request down.
+        stacker::maybe_grow(COMPILER_STACK_BYTES, COMPILER_STACK_BYTES, || {
+            std::panic::catch_unwind(|| Self::compile_here(source)).unwrap_or_else(|_| {
+                Err(invalid("the expression could not be compiled.".to_owned()))
+            })
         })
     }
 
