@@ -321,3 +321,30 @@ def test_an_attribute_filter_is_set_refused_and_cleared_in_its_dialog(console):
     expect(text).to_have_value("")
     expect(dialog.get_by_role("button", name="Clear filter")).to_have_count(0)
 
+
+def test_an_upload_may_carry_an_attribute_filter(console, tmp_path):
+    console.expected_statuses.add(400)
+    page = console.page
+    console.open()
+    console.sign_in()
+    upload = page.get_by_role("form", name="Upload a certificate")
+    pem = tmp_path / "edge.pem"
+    pem.write_text(make_ca("Edge Root CA"))
+    upload.get_by_label("Drop a PEM file here").set_input_files(str(pem))
+    upload.get_by_label("Name (optional)").fill("Edge root")
+    upload.get_by_text("Attribute filter (optional)").click()
+    text = upload.get_by_label("Filter (CEL expression)")
+    # A filter that does not compile refuses the upload: the API's message, no certificate.
+    text.fill("subject.common_name ==")
+    upload.get_by_role("button", name="Upload certificate").click()
+    expect(upload.get_by_role("alert")).to_contain_text("(line 1, column ")
+    expect(page.get_by_text("No certificates yet. Upload")).to_be_visible()
+    assert api(console.server, "GET", "/organization/certificates")[1]["data"] == []
+    text.fill(FILTER)
+    upload.get_by_role("button", name="Upload certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("Uploaded Edge root")
+    listed = api(console.server, "GET", "/organization/certificates")[1]["data"]
+    assert len(listed) == 1 and stored_filter(console.server, listed[0]["id"]) == FILTER
+    # The form is empty again, its filter folded away.
+    expect(text).to_be_hidden()
+    expect(text).to_have_value("")
