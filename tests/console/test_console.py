@@ -245,3 +245,106 @@ def test_rename_archive_and_deleting_the_sessions_own_key(console):
     dialog.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
+
+
+FILTER = 'subject_alt_names.exists(san, san.type == DNS && san.value.endsWith(".example.com"))'
+
+
+def stored_filter(server, cert_id):
+    """The certificate's filter as the API shows it with `include[]=attribute_filter`."""
+    status, cert = api(server, "GET", f"/organization/certificates/{cert_id}?include[]=attribute_filter")
+    assert status == 200
+    return cert["attribute_filter"]
+
+
+def test_an_attribute_filter_is_set_refused_and_cleared_in_its_dialog(console):
+    console.expected_statuses.add(400)
+    page = console.page
+    status, cert = api(console.server, "POST", "/organization/certificates",
+                       {"certificate": make_ca("Partner Root CA"), "name": "Partner root"})
+    assert status == 200
+    reads = []
+    page.on("request", lambda r: f"/v1/organization/certificates/{cert['id']}" in r.url
+            and r.method == "GET" and reads.append(r.url))
+    console.open()
+    console.sign_in()
+    expect(page.get_by_role("row").filter(has_text="Partner root")).to_be_visible()
+    # The list does not carry the filter, and no request per row fetches it.
+    assert reads == []
+
+    page.get_by_role("button", name="Attribute filter of Partner root").click()
+    dialog = page.get_by_role("dialog", name="Attribute filter of Partner root")
+    expect(dialog).to_contain_text("No filter is set")
+    assert len(reads) == 1 and "attribute_filter" in reads[0], reads
+    expect(dialog.get_by_role("button", name="Clear filter")).to_have_count(0)
+    text = dialog.get_by_label("Filter (CEL expression)")
+    expect(text).to_have_value("")
+    assert "monospace" in text.evaluate("el => getComputedStyle(el).fontFamily")
+    text.fill(FILTER)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Saved the attribute filter of Partner root.")
+    assert stored_filter(console.server, cert["id"]) == FILTER
+
+    # Reopened, it shows the saved filter; a filter the API refuses shows the API's message,
+    # the dialog stays open with the text as typed, and nothing changes.
+    page.get_by_role("button", name="Attribute filter of Partner root").click()
+    expect(dialog).to_contain_text("A filter is set")
+    expect(text).to_have_value(FILTER)
+    console.screenshot("attribute-filter")
+    wrong = 'subject.common_name == "a" && subject.nickname == "b"'
+    status, refused = api(console.server, "POST", f"/organization/certificates/{cert['id']}",
+                          {"attribute_filter": wrong})
+    assert status == 400 and refused["error"]["code"] == "mtls_cel_policy_invalid"
+    assert "(line 1, column " in refused["error"]["message"]
+    text.fill(wrong)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_have_text(refused["error"]["message"])
+    expect(text).to_have_value(wrong)
+    expect(text).to_have_attribute("aria-invalid", "true")
+    # The caret is put where the message says the error is.
+    column = int(re.search(r"column (\d+)\)", refused["error"]["message"]).group(1))
+    assert text.evaluate("el => el.selectionStart") == column - 1
+    console.screenshot("attribute-filter-refused")
+    assert stored_filter(console.server, cert["id"]) == FILTER
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert stored_filter(console.server, cert["id"]) == FILTER
+
+    page.get_by_role("button", name="Attribute filter of Partner root").click()
+    expect(text).to_have_value(FILTER)
+    dialog.get_by_role("button", name="Clear filter").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Cleared the attribute filter of Partner root.")
+    assert stored_filter(console.server, cert["id"]) is None
+    page.get_by_role("button", name="Attribute filter of Partner root").click()
+    expect(text).to_have_value("")
+    expect(dialog.get_by_role("button", name="Clear filter")).to_have_count(0)
+
+
+def test_an_upload_may_carry_an_attribute_filter(console, tmp_path):
+    console.expected_statuses.add(400)
+    page = console.page
+    console.open()
+    console.sign_in()
+    upload = page.get_by_role("form", name="Upload a certificate")
+    pem = tmp_path / "edge.pem"
+    pem.write_text(make_ca("Edge Root CA"))
+    upload.get_by_label("Drop a PEM file here").set_input_files(str(pem))
+    upload.get_by_label("Name (optional)").fill("Edge root")
+    upload.get_by_text("Attribute filter (optional)").click()
+    text = upload.get_by_label("Filter (CEL expression)")
+    # A filter that does not compile refuses the upload: the API's message, no certificate.
+    text.fill("subject.common_name ==")
+    upload.get_by_role("button", name="Upload certificate").click()
+    expect(upload.get_by_role("alert")).to_contain_text("(line 1, column ")
+    expect(page.get_by_text("No certificates yet. Upload")).to_be_visible()
+    assert api(console.server, "GET", "/organization/certificates")[1]["data"] == []
+    text.fill(FILTER)
+    upload.get_by_role("button", name="Upload certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("Uploaded Edge root")
+    listed = api(console.server, "GET", "/organization/certificates")[1]["data"]
+    assert len(listed) == 1 and stored_filter(console.server, listed[0]["id"]) == FILTER
+    # The form is empty again, its filter folded away.
+    expect(text).to_be_hidden()
+    expect(text).to_have_value("")

@@ -54,6 +54,7 @@ static ASSETS: &[Asset] = &[
     asset!("audit.js", JS),
     asset!("certificates.js", JS),
     asset!("dom.js", JS),
+    asset!("filter.js", JS),
     asset!("format.js", JS),
     asset!("keys.js", JS),
     asset!("pager.js", JS),

@@ -1,9 +1,11 @@
 // The certificates screen: the organization's trust anchors, their expiry, upload, rename,
-// delete, and activation at organization level (project level is on each project's screen).
+// attribute filter, delete, and activation at organization level (project level is on each
+// project's screen).
 
 import { call, page } from "./api.js";
 import { h, errorArea, field, notify, confirmDialog, busy, table } from "./dom.js";
 import * as fmt from "./format.js";
+import { editFilter } from "./filter.js";
 import { pager } from "./pager.js";
 import { timeline } from "./timeline.js";
 import { uploadForm } from "./upload.js";
@@ -102,6 +104,8 @@ export function certificatesScreen(main) {
           }) }, cert.active ? "Deactivate" : "Activate"),
         h("button", { type: "button", class: "secondary", "aria-label": `Rename ${cert.name ?? cert.id}`,
           onclick: () => rename(cert, refresh, errors) }, "Rename"),
+        h("button", { type: "button", class: "secondary", "aria-label": `Attribute filter of ${cert.name ?? cert.id}`,
+          onclick: (event) => editFilter(event.currentTarget, cert, errors) }, "Filter"),
         h("button", { type: "button", class: "danger-link", "aria-label": `Delete ${cert.name ?? cert.id}`,
           onclick: () => remove(cert, refresh, errors) }, "Delete"));
       return [cells.name, cells.id, scopeBadge(cert.active, "organization"), cells.validFrom, cells.expires, cells.days, actions];

@@ -1,8 +1,10 @@
 // Upload of a CA certificate: a PEM file chosen with the file picker or dropped on the zone.
-// The API's refusal (invalid PEM, not a CA, expired, duplicate, limit) shows inside the form.
+// An attribute filter may go with it, behind a disclosure. The API's refusal (invalid PEM, not a
+// CA, expired, duplicate, limit, a filter that does not compile) shows inside the form.
 
 import { call } from "./api.js";
 import { h, errorArea, field, notify, busy, uid } from "./dom.js";
+import { filterField } from "./filter.js";
 
 // The contract's limit on the `certificate` field; larger files are refused before sending.
 const MAX_PEM_BYTES = 16384;
@@ -17,6 +19,8 @@ export function uploadForm(uploaded) {
     h("span", { class: "muted" }, "A CA certificate (BEGIN CERTIFICATE), at most 16 KiB, no private key."),
     chosen);
   const name = field("Name (optional)", { type: "text", maxlength: 256, placeholder: "e.g. Corporate root CA" });
+  const filter = filterField("Filter (CEL expression)");
+  const more = h("details", { class: "more" }, h("summary", {}, "Attribute filter (optional)"), filter.row);
   const submit = h("button", { type: "submit", class: "primary", disabled: true }, "Upload certificate");
   let pem = null;
 
@@ -53,15 +57,18 @@ export function uploadForm(uploaded) {
 
   const form = h("form", { class: "card upload", "aria-labelledby": "upload-title" },
     h("h2", { id: "upload-title" }, "Upload a certificate"),
-    file, zone, h("div", { class: "upload-row" }, name.row, submit), errors.el);
+    file, zone, more, h("div", { class: "upload-row" }, name.row, submit), errors.el);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, errors, async () => {
       const body = { certificate: pem };
       if (name.input.value.trim()) body.name = name.input.value.trim();
+      // Sent as typed: the API saves a filter without trimming it.
+      if (filter.input.value !== "") body.attribute_filter = filter.input.value;
       const cert = await call("POST", "/organization/certificates", { body });
       notify(`Uploaded ${cert.name ?? cert.id}.`);
       form.reset();
+      more.open = false;
       await take(null);
       uploaded(cert);
     }).then(() => {
