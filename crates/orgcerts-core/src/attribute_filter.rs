@@ -18,7 +18,7 @@ use std::time::Instant;
 use cel::common::ast::SourceInfo;
 use cel::objects::Value;
 use cel::parser::Expression;
-use cel::{Context, Env};
+use cel::{Context, Env, ParseErrors};
 
 pub use attributes::{CertificateAttributes, SubjectAlternativeName, SubjectAlternativeNameType};
 
@@ -88,23 +88,9 @@ impl AttributeFilter {
             .parser()
             .enable_optional_syntax(false)
             .max_recursion_depth(MAX_ATTRIBUTE_FILTER_NESTING);
-        let (mut expression, info) = parser.parse_with_source_info(source).map_err(|errors| {
-            let message = errors.errors.first().map_or_else(
-                || "the expression does not parse.".to_owned(),
-                |first| if first.msg.contains("ecursion limit") {
-                    // The parser counts a chain of `||` or `&&` as deep as it is long.
-                    format!("expressions may nest at most {MAX_ATTRIBUTE_FILTER_NESTING} deep (a chain of || or && counts each operand; `x in [...]` does not).")
-                } else {
-                    format!(
-                        "{} (line {}, column {}).",
-                        first.msg.trim_end_matches('.'),
-                        first.pos.0,
-                        first.pos.1 + 1
-                    )
-                },
-            );
-            invalid(message)
-        })?;
+        let (mut expression, info) = parser
+            .parse_with_source_info(source)
+            .map_err(|errors| unparsed(&errors))?;
         check::check(&expression).map_err(|err| {
             let at = position(&info, err.expr_id)
                 .map(|(line, column)| format!(" (line {line}, column {column})"))
@@ -134,6 +120,26 @@ impl AttributeFilter {
             _ => Verdict::Refused,
         }
     }
+}
+
+/// The first of the parser's errors, with where it is.
+fn unparsed(errors: &ParseErrors) -> Error {
+    let Some(first) = errors.errors.first() else {
+        return invalid("the expression does not parse.".to_owned());
+    };
+    if first.msg.contains("ecursion limit") {
+        // The parser counts a chain of `||` or `&&` as deep as it is long.
+        return invalid(format!(
+            "expressions may nest at most {MAX_ATTRIBUTE_FILTER_NESTING} deep (a chain of || or && \
+             counts each operand; `x in [...]` does not)."
+        ));
+    }
+    invalid(format!(
+        "{} (line {}, column {}).",
+        first.msg.trim_end_matches('.'),
+        first.pos.0,
+        first.pos.1
+    ))
 }
 
 fn invalid(message: String) -> Error {

@@ -169,6 +169,9 @@ fn a_syntax_error_says_where() {
     assert!(message.contains("line 1, column"), "{message}");
     let message = compile_error("subject.common_name == 'a' &&\n  (subject.locality == ");
     assert!(message.contains("line 2"), "{message}");
+    // The stray `=` is the 21st character.
+    let message = compile_error("subject.common_name = 'x'");
+    assert!(message.contains("(line 1, column 21)"), "{message}");
 }
 
 #[test]
