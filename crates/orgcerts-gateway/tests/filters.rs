@@ -20,6 +20,11 @@ fn verified(record: &ActiveAnchor) -> Decision {
     }
 }
 
+/// The decision for a request of `tenant`'s project presenting `chain`, at [`NOW`].
+fn judge(snapshot: &TrustSnapshot, tenant: &Tenant, chain: &[CertificateDer<'_>]) -> Decision {
+    verify(snapshot, &tenant.organization, &tenant.project, chain, NOW)
+}
+
 const EXAMPLE_DOMAIN: &str =
     r#"subject_alt_names.exists(san, san.type == DNS && san.value.endsWith(".example.com"))"#;
 
@@ -29,23 +34,32 @@ fn the_anchors_filter_accepts_or_refuses_a_verified_leaf() {
     let ca = Ca::root("Acme Root");
     let record = tenant.filtered_org_anchor(&ca, EXAMPLE_DOMAIN);
     let snapshot = TrustSnapshot::build(1, [record.clone()]);
-    let judge = |chain: &[CertificateDer<'_>]| {
-        verify(&snapshot, &tenant.organization, &tenant.project, chain, NOW)
-    };
 
     assert_eq!(
-        judge(&[ca.leaf_for("svc", &["api.example.com"])]),
+        judge(
+            &snapshot,
+            &tenant,
+            &[ca.leaf_for("svc", &["api.example.com"])]
+        ),
         verified(&record)
     );
     assert_eq!(
-        judge(&[ca.leaf_for("svc", &["api.example.org"])]),
+        judge(
+            &snapshot,
+            &tenant,
+            &[ca.leaf_for("svc", &["api.example.org"])]
+        ),
         ATTRIBUTES_FAILED
     );
-    assert_eq!(judge(&[ca.leaf()]), ATTRIBUTES_FAILED);
+    assert_eq!(judge(&snapshot, &tenant, &[ca.leaf()]), ATTRIBUTES_FAILED);
     // A leaf of another CA has no path: the filter never runs.
     let stranger = Ca::root("Stranger");
     assert_eq!(
-        judge(&[stranger.leaf_for("svc", &["api.example.com"])]),
+        judge(
+            &snapshot,
+            &tenant,
+            &[stranger.leaf_for("svc", &["api.example.com"])]
+        ),
         Decision::Refused(Refusal::CertificateVerificationFailed)
     );
 }
@@ -68,13 +82,19 @@ fn the_same_ca_active_twice_passes_when_either_filter_accepts() {
         ..tenant.project_anchor(&ca, &tenant.project)
     };
     let snapshot = TrustSnapshot::build(1, [for_org.clone(), for_project.clone()]);
-    let judge = |chain: &[CertificateDer<'_>]| {
-        verify(&snapshot, &tenant.organization, &tenant.project, chain, NOW)
-    };
 
-    assert_eq!(judge(&[ca.leaf_for("billing", &[])]), verified(&for_org));
-    assert_eq!(judge(&[ca.leaf_for("search", &[])]), verified(&for_project));
-    assert_eq!(judge(&[ca.leaf_for("other", &[])]), ATTRIBUTES_FAILED);
+    assert_eq!(
+        judge(&snapshot, &tenant, &[ca.leaf_for("billing", &[])]),
+        verified(&for_org)
+    );
+    assert_eq!(
+        judge(&snapshot, &tenant, &[ca.leaf_for("search", &[])]),
+        verified(&for_project)
+    );
+    assert_eq!(
+        judge(&snapshot, &tenant, &[ca.leaf_for("other", &[])]),
+        ATTRIBUTES_FAILED
+    );
     // The other project has only the organization's anchor.
     assert_eq!(
         verify(
@@ -101,26 +121,15 @@ fn a_refused_path_gives_way_to_another_path_to_another_anchor() {
     let leaf = intermediate.leaf_for("svc", &[]);
 
     assert_eq!(
-        verify(
+        judge(
             &snapshot,
-            &tenant.organization,
-            &tenant.project,
-            &[leaf.clone(), intermediate.der.clone()],
-            NOW
+            &tenant,
+            &[leaf.clone(), intermediate.der.clone()]
         ),
         verified(&open)
     );
     // Without the intermediate in the chain, only the refused path exists.
-    assert_eq!(
-        verify(
-            &snapshot,
-            &tenant.organization,
-            &tenant.project,
-            &[leaf],
-            NOW
-        ),
-        ATTRIBUTES_FAILED
-    );
+    assert_eq!(judge(&snapshot, &tenant, &[leaf]), ATTRIBUTES_FAILED);
 }
 
 #[test]
@@ -130,12 +139,10 @@ fn an_anchor_without_a_filter_accepts_every_verified_leaf() {
     let record = tenant.org_anchor(&ca);
     let snapshot = TrustSnapshot::build(1, [record.clone()]);
     assert_eq!(
-        verify(
+        judge(
             &snapshot,
-            &tenant.organization,
-            &tenant.project,
-            &[ca.leaf_for("anyone", &["x.example.net"])],
-            NOW
+            &tenant,
+            &[ca.leaf_for("anyone", &["x.example.net"])]
         ),
         verified(&record)
     );
@@ -147,16 +154,7 @@ fn a_filter_that_no_longer_compiles_refuses_every_leaf_and_is_reported() {
     let ca = Ca::root("Acme Root");
     let record = tenant.filtered_org_anchor(&ca, "subject.nickname == 'x'");
     let snapshot = TrustSnapshot::build(1, [record.clone()]);
-    assert_eq!(
-        verify(
-            &snapshot,
-            &tenant.organization,
-            &tenant.project,
-            &[ca.leaf()],
-            NOW
-        ),
-        ATTRIBUTES_FAILED
-    );
+    assert_eq!(judge(&snapshot, &tenant, &[ca.leaf()]), ATTRIBUTES_FAILED);
     let reported: Vec<_> = snapshot
         .uncompilable_filters()
         .map(|anchor| anchor.certificate_id().clone())
