@@ -94,9 +94,13 @@ fn fingerprint(anchors: &[ActiveAnchor]) -> [u8; 32] {
             Scope::Project(project) => part(project.as_str().as_bytes()),
         }
         part(&anchor.expires_at.to_be_bytes());
+        // A marker, then the text: no filter and an empty one hash apart.
         match &anchor.attribute_filter {
             None => part(b"-"),
-            Some(filter) => part(format!("+{filter}").as_bytes()),
+            Some(filter) => {
+                part(b"+");
+                part(filter.as_bytes());
+            }
         }
     }
     hasher.finalize().into()

@@ -197,7 +197,7 @@ pub(crate) fn judge(
                 },
                 // The path holds until the first of the presented certificates or the anchor
                 // expires.
-                valid_until: not_after(chain).min(anchor.expires_at()),
+                valid_until: not_after(&validities(chain)).min(anchor.expires_at()),
             };
         }
         // Each anchor the path ended in refused it: another path may end in another anchor.
@@ -206,24 +206,23 @@ pub(crate) fn judge(
             trust_anchors.remove(i);
         }
     }
-    // A refusal can only turn into a path when a presented certificate becomes valid.
-    let refusal_holds_until = chain
-        .iter()
-        .filter_map(|cert| validity(cert).map(|(not_before, _)| not_before))
-        .filter(|not_before| *not_before > now)
-        .map(|not_before| not_before - 1)
-        .fold(FOREVER, i64::min);
     match filters.outcome {
         // Not judged: judged again shortly, not for as long as a decision would hold.
         FilterOutcome::TimedOut => Judged {
             decision: Decision::Undecided,
             valid_until: now.saturating_add(1),
         },
-        FilterOutcome::Refused => refused(
-            Refusal::CertificateAttributeVerificationFailed,
-            refusal_holds_until.min(not_after(chain)),
+        FilterOutcome::Refused => {
+            let validities = validities(chain);
+            refused(
+                Refusal::CertificateAttributeVerificationFailed,
+                refusal_holds_until(&validities, now).min(not_after(&validities)),
+            )
+        }
+        FilterOutcome::None => refused(
+            Refusal::CertificateVerificationFailed,
+            refusal_holds_until(&validities(chain), now),
         ),
-        FilterOutcome::None => refused(Refusal::CertificateVerificationFailed, refusal_holds_until),
     }
 }
 
@@ -252,11 +251,27 @@ fn path_to(
     (!ended_in.is_empty()).then_some(ended_in)
 }
 
+/// notBefore and notAfter of each presented certificate that parses, Unix seconds.
+fn validities(chain: &[CertificateDer<'_>]) -> Vec<(i64, i64)> {
+    chain.iter().filter_map(validity).collect()
+}
+
 /// The earliest notAfter of the presented certificates.
-fn not_after(chain: &[CertificateDer<'_>]) -> i64 {
-    chain
+fn not_after(validities: &[(i64, i64)]) -> i64 {
+    validities
         .iter()
-        .filter_map(|cert| validity(cert).map(|(_, not_after)| not_after))
+        .map(|(_, not_after)| *not_after)
+        .fold(FOREVER, i64::min)
+}
+
+/// How long a refusal holds: a refusal can only turn into a path when a presented certificate
+/// becomes valid, so until the second before the first notBefore still ahead of `now`.
+fn refusal_holds_until(validities: &[(i64, i64)], now: i64) -> i64 {
+    validities
+        .iter()
+        .map(|(not_before, _)| *not_before)
+        .filter(|not_before| *not_before > now)
+        .map(|not_before| not_before - 1)
         .fold(FOREVER, i64::min)
 }
 
