@@ -23,7 +23,7 @@
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use orgcerts_core::attribute_filter::{AttributeFilter, CertificateAttributes, Verdict};
@@ -202,12 +202,6 @@ impl<'a> Measured<'a> {
     }
 }
 
-fn unix_now() -> anyhow::Result<i64> {
-    Ok(i64::try_from(
-        SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
-    )?)
-}
-
 #[allow(clippy::too_many_lines)]
 fn main() -> anyhow::Result<()> {
     let mut anchors = 10_000_usize;
@@ -231,7 +225,7 @@ fn main() -> anyhow::Result<()> {
     let round_time = Duration::from_millis(round_ms);
 
     let pki = mint()?;
-    let now = unix_now()?;
+    let now = orgcerts_core::unix_now();
     let expires_at = now + 365 * 24 * 60 * 60;
     let organization = OrganizationId::generate();
     let project = ProjectId::generate();
