@@ -27,6 +27,18 @@ const COLUMNS: &str = "id, name, created_at, valid_at, expires_at, attribute_fil
 
 /// The row [`COLUMNS`] reads: id, name, created_at, valid_at, expires_at, attribute_filter.
 type CertRow = (String, Option<String>, i64, i64, i64, Option<String>);
+/// A [`CertRow`] with the DER, when asked for.
+type CertRowWithDer = (
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+/// A [`CertRow`] with `active` at the listed scope.
+type ScopedRow = (String, Option<String>, i64, i64, i64, Option<String>, bool);
 
 fn record_from_row(
     (id, name, created_at, valid_at, expires_at, attribute_filter): CertRow,
@@ -41,18 +53,6 @@ fn record_from_row(
         attribute_filter,
     }
 }
-/// A [`CertRow`] with the DER, when asked for.
-type CertRowWithDer = (
-    String,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<Vec<u8>>,
-);
-/// A [`CertRow`] with `active` at the listed scope.
-type ScopedRow = (String, Option<String>, i64, i64, i64, Option<String>, bool);
 
 fn not_found(id: &CertificateId) -> Error {
     Error::CertificateNotFound {
