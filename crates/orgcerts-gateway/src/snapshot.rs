@@ -59,7 +59,7 @@ impl TrustSnapshot {
     }
 
     /// [`Self::build`], taking the filters `previous` compiled instead of compiling the same
-    /// text again: a rebuild compiles only filters that changed.
+    /// text again: a rebuild compiles only filters that changed, each text once.
     pub fn build_after(
         previous: Option<&TrustSnapshot>,
         generation: u64,
@@ -73,17 +73,22 @@ impl TrustSnapshot {
                 _ => None,
             })
             .collect();
+        let mut fresh: HashMap<String, AnchorFilter> = HashMap::new();
         let mut organizations: HashMap<OrganizationId, OrganizationAnchors> = HashMap::new();
         for mut record in records {
-            let filter =
-                record
-                    .attribute_filter
-                    .take()
-                    .map(|source| match compiled.get(source.as_str()) {
-                        Some(filter) => AnchorFilter::Compiled((*filter).clone()),
-                        None => AttributeFilter::compile(&source)
-                            .map_or(AnchorFilter::Uncompilable, AnchorFilter::Compiled),
-                    });
+            // One certificate active at several scopes is one text: compiled once per build.
+            let filter = record.attribute_filter.take().map(|source| {
+                if let Some(filter) = compiled.get(source.as_str()) {
+                    return AnchorFilter::Compiled((*filter).clone());
+                }
+                fresh
+                    .entry(source)
+                    .or_insert_with_key(|source| {
+                        AttributeFilter::compile(source)
+                            .map_or(AnchorFilter::Uncompilable, AnchorFilter::Compiled)
+                    })
+                    .clone()
+            });
             let entry = organizations
                 .entry(record.organization_id.clone())
                 .or_default();
